@@ -1,0 +1,1 @@
+"""Source connectors: pull tickets, incidents, timesheets and project data into DuckDB."""

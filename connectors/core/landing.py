@@ -1,0 +1,441 @@
+"""Landing pages of source records in DuckDB raw tables, exactly once.
+
+A page body goes straight from the HTTP response into DuckDB (bound as one
+string parameter and parsed there), never through per-record Python code. Rows
+are staged in a temporary table; a *flush* moves them into the raw table and
+writes the stream's cursor **in the same transaction**, so a crash at any
+instant leaves either the old data and the old cursor, or the new data and the
+new cursor. Re-reading is always safe: rows are upserted by primary key, and an
+older version never overwrites a newer one.
+
+Raw tables (``raw_<source>.<stream>``) keep the complete source record as JSON,
+plus the extracted primary key, modification stamp and load metadata.
+Records that cannot be trusted (no primary key, unparseable timestamp, missing
+required field) go to ``raw_meta.quarantine`` with a reason; the load goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from connectors.core.errors import Window
+from connectors.core.http import MalformedBody
+
+log = logging.getLogger("itops.load")
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """How one source stream lands in DuckDB.
+
+    SQL expressions are evaluated over ``rec``, the record as a DuckDB JSON value.
+
+    Attributes:
+        source: source name, also the raw schema suffix (``raw_<source>``).
+        name: stream name, also the raw table name.
+        records_path: JSON path of the record array in a page envelope (``$.result``).
+        primary_key: SQL giving the record's id as text.
+        updated_at: SQL giving the modification stamp as TIMESTAMPTZ (NULL if unparseable),
+            or None for streams without one (reference lists loaded whole).
+        updated_raw: SQL giving the raw stamp text, so an unparseable one is quarantined.
+        required: top-level fields that must be present and non-empty.
+        columns: extra extracted columns, name -> (SQL expression, DuckDB type).
+        description: one line for docs and Dagster: grain and provenance.
+        is_reference: reference data (users, groups, services) is read in full on the
+            first pull, whatever ITOPS_START_DATE says; facts start at ITOPS_START_DATE.
+    """
+
+    source: str
+    name: str
+    records_path: str
+    primary_key: str
+    updated_at: str | None = None
+    updated_raw: str | None = None
+    required: tuple[str, ...] = ()
+    columns: dict[str, tuple[str, str]] = field(default_factory=dict)
+    description: str = ""
+    is_reference: bool = False
+
+    @property
+    def schema(self) -> str:
+        return f"raw_{self.source}"
+
+    @property
+    def table(self) -> str:
+        return f'{self.schema}."{self.name}"'
+
+
+@dataclass
+class LoadResult:
+    source: str
+    stream: str
+    mode: str
+    batch_id: str
+    rows: int = 0
+    quarantined: int = 0
+    deleted: int = 0
+    pages: int = 0
+    commits: int = 0
+    seconds: float = 0.0
+    requests: int = 0
+    retries: int = 0
+    cursor: dict | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: StreamSpec) -> None:
+    extra = "".join(f',\n    "{name}" {typ}' for name, (_, typ) in spec.columns.items())
+    con.execute(f"create schema if not exists {spec.schema}")
+    con.execute(
+        f"""
+        create table if not exists {spec.table} (
+            id varchar not null,
+            updated_at timestamptz,
+            record json not null{extra},
+            _is_deleted boolean not null default false,
+            _deleted_at timestamptz,
+            _loaded_at timestamptz not null,
+            _batch_id varchar not null
+        )"""
+    )
+
+
+def _reject_sql(spec: StreamSpec) -> str:
+    checks = [
+        "when json_type(rec) <> 'OBJECT' then 'record is not a JSON object'",
+        f"when nullif({spec.primary_key}, '') is null then 'missing primary key'",
+    ]
+    if spec.updated_at is not None and spec.updated_raw is not None:
+        checks.append(
+            f"when nullif({spec.updated_raw}, '') is null then 'missing modification timestamp'"
+        )
+        checks.append(
+            f"when ({spec.updated_at}) is null then 'unparseable timestamp: ' || {spec.updated_raw}"
+        )
+    for name in spec.required:
+        checks.append(
+            f"when nullif(rec->>'{name}', '') is null then 'missing required field {name}'"
+        )
+    return "case " + " ".join(checks) + " end"
+
+
+class Landing:
+    """Stages pages and commits them with their cursor; one instance per stream read.
+
+    Modes:
+        ``incremental``: commits move ``raw_meta.stream_state`` for the stream.
+        ``backfill``: the cursor is never touched; the final commit records the
+            window in ``raw_meta.backfill_windows`` so an interrupted backfill resumes.
+        ``full``: a complete re-read; like incremental, plus rows not seen are
+            flagged deleted at the end (id reconciliation for APIs without tombstones).
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        spec: StreamSpec,
+        *,
+        mode: str = "incremental",
+        window: Window | None = None,
+        flush_rows: int = 50_000,
+        progress=None,
+        reconcile_where: str | None = None,
+    ) -> None:
+        if mode not in ("incremental", "backfill", "full"):
+            raise ValueError(f"unknown load mode {mode!r}")
+        self.con = con
+        self.spec = spec
+        self.mode = mode
+        self.window = window
+        self.flush_rows = flush_rows
+        self.progress = progress
+        # In "full" mode, only rows matching this SQL predicate were in the read's
+        # scope (e.g. a spent_date window), so only they can be judged deleted.
+        self.reconcile_where = reconcile_where or "true"
+        self.batch_id = f"{spec.source}.{spec.name}.{datetime.now(UTC):%Y%m%dT%H%M%S}.{uuid.uuid4().hex[:8]}"
+        self.result = LoadResult(spec.source, spec.name, mode, self.batch_id)
+        self._stage = f"_stage_{spec.source}_{spec.name}".replace("-", "_")
+        self._deletes = f"_del_{spec.source}_{spec.name}".replace("-", "_")
+        self._staged = 0
+        self._pending_deletes = 0
+        self._page_last_key: tuple[datetime | None, str] | None = None
+        self.max_seen_updated_at: datetime | None = None
+        self._pending_cursor: dict | None = None
+        self._cursor_dirty = False
+        self._started = time.monotonic()
+        self._seen_ids = f"_seen_{spec.source}_{spec.name}".replace("-", "_")
+        ensure_raw_table(con, spec)
+        extra_cols = "".join(f', "{n}" {t}' for n, (_, t) in spec.columns.items())
+        con.execute(
+            f"create or replace temp table {self._stage} (id varchar, updated_at timestamptz, "
+            f"record json{extra_cols}, _page bigint, _ord bigint, _reject varchar)"
+        )
+        con.execute(f"create or replace temp table {self._deletes} (id varchar, deleted_at timestamptz)")
+        if mode == "full":
+            con.execute(f"create or replace temp table {self._seen_ids} (id varchar)")
+        self._stage_sql = self._build_stage_sql()
+        self._register_run()
+
+    # -- staging ---------------------------------------------------------------------------------
+
+    def _build_stage_sql(self) -> str:
+        spec = self.spec
+        updated = spec.updated_at or "null::timestamptz"
+        extras = "".join(f", {expr}" for expr, _ in spec.columns.values())
+        return f"""
+            insert into {self._stage}
+            select {spec.primary_key}, {updated}, rec{extras}, $page, ord, {_reject_sql(spec)}
+            from (
+                select unnest(recs) as rec, generate_subscripts(recs, 1) as ord
+                from (select from_json(json($body)->$path, '["json"]') as recs)
+            )
+        """
+
+    def page(self, body: bytes | str, *, records_path: str | None = None) -> int:
+        """Stage one page body; returns the number of records it held.
+
+        Raises :class:`MalformedBody` when DuckDB cannot parse the body, so the
+        HTTP layer can re-fetch it (call this from ``SourceHTTP.get(validate=...)``).
+        """
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        page_no = self.result.pages + 1
+        before = self._staged
+        try:
+            self.con.execute(
+                self._stage_sql,
+                {"body": text, "path": records_path or self.spec.records_path, "page": page_no},
+            )
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            raise MalformedBody(str(exc)[:300]) from exc
+        count, good, top_at, top_id = self.con.execute(
+            f"""select count(*), count(*) filter (where _reject is null),
+                       arg_max(updated_at, (updated_at, id)) filter (where _reject is null),
+                       arg_max(id, (updated_at, id)) filter (where _reject is null)
+                from {self._stage} where _page = ?""",
+            [page_no],
+        ).fetchone()
+        self._page_last_key = (top_at, top_id) if good else None
+        if top_at is not None and (self.max_seen_updated_at is None or top_at > self.max_seen_updated_at):
+            self.max_seen_updated_at = top_at
+        self._staged = before + count
+        self.result.pages = page_no
+        if self.progress is not None:
+            self.progress.page(self, count)
+        if self._staged >= self.flush_rows:
+            self.flush()
+        return count
+
+    def last_key(self) -> tuple[datetime | None, str] | None:
+        """The greatest (updated_at, id) of the latest page's good rows, for keyset paging."""
+        return self._page_last_key
+
+    def max_updated_at(self) -> datetime | None:
+        """The newest modification stamp seen so far in this read (all pages, flushed or not)."""
+        return self.max_seen_updated_at
+
+    def deleted(self, ids: Iterable[str], deleted_at: datetime | None = None) -> None:
+        """Flag records as deleted at the next commit (tombstones from the source)."""
+        rows = [(str(i), deleted_at or datetime.now(UTC)) for i in ids]
+        if rows:
+            self.con.executemany(f"insert into {self._deletes} values (?, ?)", rows)
+            self._pending_deletes += len(rows)
+
+    def checkpoint(self, cursor: dict) -> None:
+        """Declare that everything staged so far is covered by ``cursor``.
+
+        The cursor is written with the next commit, never before its data.
+        """
+        self._pending_cursor = cursor
+        self._cursor_dirty = True
+
+    # -- committing ------------------------------------------------------------------------------
+
+    def flush(self, *, closing: list[tuple[str, list]] | None = None) -> None:
+        """Commit staged rows, quarantined rows, deletions and the latest cursor atomically.
+
+        ``closing`` statements run last inside the same transaction (a backfill's
+        completion row, a full read's reconciliation of deletes).
+        """
+        if not (self._staged or self._pending_deletes or self._cursor_dirty or closing):
+            return
+        spec, con, now = self.spec, self.con, datetime.now(UTC)
+        cols = ", ".join(f'"{n}"' for n in spec.columns)
+        cols = f", {cols}" if cols else ""
+        con.execute("begin transaction")
+        try:
+            (quarantined,) = con.execute(
+                f"select count(*) from {self._stage} where _reject is not null"
+            ).fetchone()
+            con.execute(
+                f"""insert into raw_meta.quarantine
+                    select ?, ?, ?, _reject, record::varchar, ? from {self._stage} where _reject is not null""",
+                [spec.source, spec.name, self.batch_id, now],
+            )
+            # Latest version per id within the batch: newest stamp, then the last one read.
+            con.execute(
+                f"""create or replace temp table _batch as
+                    select * exclude (_page, _ord, _reject) from {self._stage}
+                    where _reject is null
+                    qualify row_number() over (
+                        partition by id order by updated_at desc nulls last, _page desc, _ord desc) = 1"""
+            )
+            # Replace what we hold unless we hold something newer (a late page of an
+            # older read must never roll a record back).
+            con.execute(
+                f"""delete from {spec.table} t using _batch b
+                    where t.id = b.id
+                      and (t.updated_at is null or b.updated_at is null or t.updated_at <= b.updated_at)"""
+            )
+            con.execute(
+                f"""insert into {spec.table} (id, updated_at, record{cols}, _is_deleted, _deleted_at,
+                                              _loaded_at, _batch_id)
+                    select id, updated_at, record{cols}, false, null, ?, ?
+                    from _batch b
+                    where not exists (select 1 from {spec.table} t where t.id = b.id)""",
+                [now, self.batch_id],
+            )
+            (rows,) = con.execute("select count(*) from _batch").fetchone()
+            if self.mode == "full":
+                con.execute(f"insert into {self._seen_ids} select id from _batch")
+            deleted = 0
+            if self._pending_deletes:
+                (deleted,) = con.execute(
+                    f"""select count(*) from {spec.table} t
+                        where not t._is_deleted and t.id in (select id from {self._deletes})"""
+                ).fetchone()
+                con.execute(
+                    f"""update {spec.table} t set _is_deleted = true, _deleted_at = d.deleted_at
+                        from (select id, max(deleted_at) as deleted_at from {self._deletes} group by id) d
+                        where t.id = d.id and not t._is_deleted"""
+                )
+            if self._cursor_dirty and self.mode in ("incremental", "full"):
+                con.execute(
+                    """insert or replace into raw_meta.stream_state (source, stream, cursor, updated_at)
+                       values (?, ?, ?, ?)""",
+                    [spec.source, spec.name, json.dumps(self._pending_cursor, default=str), now],
+                )
+            for sql, params in closing or []:
+                con.execute(sql, params)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        con.execute(f"delete from {self._stage}")
+        con.execute(f"delete from {self._deletes}")
+        con.execute("drop table if exists _batch")
+        self.result.rows += rows
+        self.result.quarantined += quarantined
+        self.result.deleted += deleted
+        self.result.commits += 1
+        if self._cursor_dirty:
+            self.result.cursor = self._pending_cursor
+        self._staged = 0
+        self._pending_deletes = 0
+        self._cursor_dirty = False
+        if quarantined:
+            log.warning(
+                "%s/%s: %d record(s) quarantined (see raw_meta.quarantine, batch %s)",
+                spec.source, spec.name, quarantined, self.batch_id,
+            )
+
+    def finish(self, *, stats=None) -> LoadResult:
+        """Final commit. For backfills, records the window as done in the same transaction."""
+        if self.mode == "backfill":
+            self._finish_backfill()
+        elif self.mode == "full":
+            self._finish_full()
+        else:
+            self.flush()
+        self.result.seconds = time.monotonic() - self._started
+        self._close_run("succeeded", stats=stats)
+        for table in (self._stage, self._deletes, self._seen_ids):
+            self.con.execute(f"drop table if exists {table}")
+        return self.result
+
+    def _finish_backfill(self) -> None:
+        # The window's completion row commits with the window's last rows, so a
+        # resumed backfill skips exactly the windows whose data is in.
+        window = self.window or Window(None, None)
+        self.flush(
+            closing=[(
+                """insert or replace into raw_meta.backfill_windows
+                   values (?, ?, ?, ?, ?, ? + coalesce((select count(*) from _batch), 0), ?)""",
+                [self.spec.source, self.spec.name, window.start, window.end, self.batch_id,
+                 self.result.rows, datetime.now(UTC)],
+            )]
+        )
+
+    def _finish_full(self) -> None:
+        # Anything live that a complete re-read did not return was deleted at the
+        # source; flagged in the same transaction as the read's last rows.
+        marked_at = datetime.now(UTC)
+        self.flush(
+            closing=[(
+                f"""update {self.spec.table} set _is_deleted = true, _deleted_at = ?
+                    where not _is_deleted and ({self.reconcile_where})
+                      and id not in (select id from {self._seen_ids})""",
+                [marked_at],
+            )]
+        )
+        (gone,) = self.con.execute(
+            f"select count(*) from {self.spec.table} where _is_deleted and _deleted_at = ?", [marked_at]
+        ).fetchone()
+        self.result.deleted += gone
+
+    def fail(self, error: BaseException) -> None:
+        """Record a failed read; committed batches stay (they are correct), the cursor stays."""
+        self.result.seconds = time.monotonic() - self._started
+        from connectors.core.config import redact
+
+        self._close_run("failed", error=redact(str(error))[:2000])
+        for table in (self._stage, self._deletes, self._seen_ids):
+            self.con.execute(f"drop table if exists {table}")
+
+    # -- bookkeeping -----------------------------------------------------------------------------
+
+    def _register_run(self) -> None:
+        window = self.window or Window(None, None)
+        self.con.execute(
+            """insert into raw_meta.load_runs (batch_id, source, stream, mode, window_start, window_end,
+                                               started_at, status)
+               values (?, ?, ?, ?, ?, ?, ?, 'running')""",
+            [self.batch_id, self.spec.source, self.spec.name, self.mode, window.start, window.end,
+             datetime.now(UTC)],
+        )
+
+    def _close_run(self, status: str, *, error: str | None = None, stats=None) -> None:
+        r = self.result
+        self.con.execute(
+            """update raw_meta.load_runs
+               set finished_at = ?, status = ?, rows_loaded = ?, rows_quarantined = ?, rows_deleted = ?,
+                   pages = ?, requests = ?, retries = ?, error = ?
+               where batch_id = ?""",
+            [datetime.now(UTC), status, r.rows, r.quarantined, r.deleted, r.pages,
+             getattr(stats, "requests", None), getattr(stats, "retries", None), error, self.batch_id],
+        )
+
+
+def get_cursor(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> dict | None:
+    row = con.execute(
+        "select cursor from raw_meta.stream_state where source = ? and stream = ?", [source, stream]
+    ).fetchone()
+    return json.loads(row[0]) if row and row[0] is not None else None
+
+
+def completed_windows(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> set[tuple[datetime, datetime]]:
+    rows = con.execute(
+        "select window_start, window_end from raw_meta.backfill_windows where source = ? and stream = ?",
+        [source, stream],
+    ).fetchall()
+    return {(a, b) for a, b in rows}

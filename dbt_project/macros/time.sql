@@ -1,0 +1,32 @@
+{#- KPI periods are bounded in the reporting time zone (var reporting_timezone,
+    env ITOPS_TIMEZONE, default UTC); weeks start on Monday. -#}
+
+{% macro local_date(timestamp_expression) -%}
+    cast(({{ timestamp_expression }} at time zone '{{ var("reporting_timezone") }}') as date)
+{%- endmacro %}
+
+{% macro period_start(grain, date_expression) -%}
+    {%- if grain == 'day' -%}
+        cast({{ date_expression }} as date)
+    {%- else -%}
+        cast({{ dbt.date_trunc(grain, date_expression) }} as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro hours_between(start_expression, end_expression) -%}
+    ({{ dbt.datediff(start_expression, end_expression, 'second') }} / 3600.0)
+{%- endmacro %}
+
+{% macro minutes_between(start_expression, end_expression) -%}
+    ({{ dbt.datediff(start_expression, end_expression, 'second') }} / 60.0)
+{%- endmacro %}
+
+{#- A stable, readable key for an entity known by name in several systems ("Service Desk" -> service-desk). -#}
+{% macro slug(expression) -%}
+    trim(both '-' from regexp_replace(lower(trim({{ expression }})), '[^a-z0-9]+', '-', 'g'))
+{%- endmacro %}
+
+{#- One key per human across sources: a hash of the normalised e-mail address. -#}
+{% macro person_key(email_expression) -%}
+    left(md5(lower(trim({{ email_expression }}))), 16)
+{%- endmacro %}

@@ -1,0 +1,50 @@
+{#- The KPI contract: one row per (metric, grain, period_start, dimension, dimension_value).
+    Targets and RAG thresholds come from the kpi_targets seed. -#}
+with
+
+metrics as (
+
+    select * from {{ ref('int_kpi__service_desk') }}
+    union all
+    select * from {{ ref('int_kpi__incidents') }}
+    union all
+    select * from {{ ref('int_kpi__utilization') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('kpi_targets') }}
+
+),
+
+with_status as (
+
+    select
+        metrics.metric,
+        metrics.grain,
+        metrics.period_start,
+        metrics.dimension,
+        metrics.dimension_value,
+        metrics.numerator,
+        metrics.denominator,
+        metrics.value,
+        metrics.unit,
+        targets.target,
+        case
+            when targets.target is null or metrics.value is null then null
+            when targets.direction = 'lower_is_better' and metrics.value <= targets.target then 'on_track'
+            when targets.direction = 'lower_is_better'
+                and metrics.value <= targets.target * (1 + targets.at_risk_tolerance_pct / 100.0) then 'at_risk'
+            when targets.direction = 'higher_is_better' and metrics.value >= targets.target then 'on_track'
+            when targets.direction = 'higher_is_better'
+                and metrics.value >= targets.target * (1 - targets.at_risk_tolerance_pct / 100.0) then 'at_risk'
+            else 'off_track'
+        end as status
+    from metrics
+    left join targets
+        on targets.metric = metrics.metric
+
+)
+
+select * from with_status

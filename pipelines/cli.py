@@ -1,0 +1,197 @@
+"""``itops``: the command line of itops-kpi.
+
+Commands run in-process (no Dagster daemon needed) against the warehouse named
+by ``ITOPS_WAREHOUSE`` (default ``warehouse/itops.duckdb``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from connectors.core.config import PROJECT_ROOT, redact, warehouse_path
+
+log = logging.getLogger("itops.cli")
+
+DEMO_WAREHOUSE = PROJECT_ROOT / "warehouse" / "demo" / "itops.duckdb"
+
+
+def _load_definitions():
+    from pipelines.definitions import build_definitions
+
+    return build_definitions()
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    """Pull every enabled source incrementally, then build and test the dbt models."""
+    from connectors.registry import CONNECTORS, enabled_sources
+    from pipelines.project import dagster_home
+    from pipelines.runner import run_refresh
+
+    unknown = set(args.source or []) - set(CONNECTORS)
+    if unknown:
+        print(f"itops refresh: unknown source(s) {', '.join(sorted(unknown))}; "
+              f"known: {', '.join(CONNECTORS)}", file=sys.stderr)
+        return 2
+    enabled = enabled_sources()
+    if not enabled:
+        print("itops refresh: no source is configured. Set the credentials of at least one source "
+              "(see the Sources table in README.md), or try `itops demo`.", file=sys.stderr)
+        return 2
+    log.info(f"refresh: sources {', '.join(enabled)}; warehouse {warehouse_path()}")
+    dagster_home()
+    from dagster import DagsterInstance
+
+    outcome = run_refresh(_load_definitions(), sources=args.source, instance=DagsterInstance.get())
+    if not outcome.success:
+        where = f" in step {outcome.failed_step}" if outcome.failed_step else ""
+        print(f"itops refresh failed{where}: {outcome.error} (run {outcome.run_id})", file=sys.stderr)
+        return 1
+    log.info(f"refresh: done in {outcome.seconds:.1f}s (run {outcome.run_id})")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Synthetic org -> fake APIs -> connectors -> DuckDB -> dbt -> KPI summary."""
+    from connectors.fakes.suite import start_fakes
+    from connectors.synthetic import OrgSpec, ensure_store
+    from pipelines.project import dagster_home
+    from pipelines.runner import run_refresh
+    from pipelines.summary import format_table, kpi_summary
+
+    end = args.end or datetime.now(UTC).date()
+    spec = OrgSpec(seed=args.seed, profile=args.profile, end_date=end)
+    log.info(f"demo: synthetic organisation '{args.profile}' (seed {args.seed}, history to {end})")
+    started = time.monotonic()
+    store = ensure_store(spec)
+    log.info(f"demo: org store ready ({store.name}, {time.monotonic() - started:.1f}s)")
+    db_path = Path(args.warehouse).resolve()
+    # The demo always starts from an empty warehouse of its own, never the real one.
+    if db_path.exists():
+        db_path.unlink()
+    for leftover in db_path.parent.glob(db_path.name + ".*"):
+        if leftover.is_file():
+            leftover.unlink()
+    suite = start_fakes(store)
+    try:
+        log.info("demo: fake APIs on " + ", ".join(f"{n} {a.url}" for n, a in suite.apis.items()))
+        os.environ.update(suite.env)
+        os.environ["ITOPS_WAREHOUSE"] = str(db_path)
+        dagster_home()
+        from dagster import DagsterInstance
+
+        with DagsterInstance.ephemeral() as instance:
+            outcome = run_refresh(_load_definitions(), instance=instance)
+    finally:
+        suite.stop()
+        log.info("demo: fake APIs stopped")
+    if not outcome.success:
+        print(f"itops demo failed in step {outcome.failed_step}: {outcome.error}", file=sys.stderr)
+        return 1
+    month, rows = kpi_summary(db_path)
+    print()
+    print(f"Warehouse: {db_path}")
+    print(f"Full refresh took {outcome.seconds:.1f}s")
+    print()
+    print(format_table(month, rows))
+    return 0
+
+
+def cmd_fakes(args: argparse.Namespace) -> int:
+    """Serve the fake source APIs until interrupted, printing the environment to use them."""
+    from connectors.fakes.suite import start_fakes
+    from connectors.synthetic import OrgSpec, ensure_store
+
+    store = ensure_store(OrgSpec(seed=args.seed, profile=args.profile, end_date=args.end))
+    suite = start_fakes(store)
+    print("# Fake source APIs are up (Ctrl-C to stop). In another shell:")
+    for key, value in suite.env.items():
+        print(f"export {key}={value}")
+    sys.stdout.flush()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        suite.stop()
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Write a synthetic org store (the data behind the fakes) to a DuckDB file."""
+    from connectors.synthetic import OrgSpec, generate
+
+    path = generate(OrgSpec(seed=args.seed, profile=args.profile, end_date=args.end), Path(args.out))
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="itops",
+        description="itops-kpi: ITOps KPIs from ServiceNow, Jira SM, Zendesk, PagerDuty, Harvest and Runn.",
+        epilog="Configuration comes from environment variables; see README.md (Sources, Configuration).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    refresh = sub.add_parser("refresh", help=cmd_refresh.__doc__, description=cmd_refresh.__doc__)
+    refresh.add_argument("--source", action="append", metavar="NAME",
+                         help="only this source (repeatable); dbt models always run")
+    refresh.set_defaults(func=cmd_refresh)
+
+    def org_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--profile", default="small", choices=["tiny", "small", "medium", "large"],
+                       help="size of the synthetic organisation (default: small)")
+        p.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+        p.add_argument("--end", type=date.fromisoformat, default=None,
+                       help="last day of history, exclusive (YYYY-MM-DD; default: today, UTC)")
+
+    demo = sub.add_parser("demo", help=cmd_demo.__doc__, description=cmd_demo.__doc__)
+    org_options(demo)
+    demo.add_argument("--warehouse", default=str(DEMO_WAREHOUSE),
+                      help=f"demo warehouse file, recreated each run (default: {DEMO_WAREHOUSE})")
+    demo.set_defaults(func=cmd_demo)
+
+    fakes = sub.add_parser("fakes", help=cmd_fakes.__doc__, description=cmd_fakes.__doc__)
+    org_options(fakes)
+    fakes.set_defaults(func=cmd_fakes)
+
+    generate = sub.add_parser("generate", help=cmd_generate.__doc__, description=cmd_generate.__doc__)
+    org_options(generate)
+    generate.add_argument("--out", required=True, help="output DuckDB file")
+    generate.set_defaults(func=cmd_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipelines.runner import configure_console_logging
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    configure_console_logging(args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("itops: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line, never a traceback, never a secret
+        if args.verbose:
+            raise
+        print(f"itops {args.command}: {redact(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__}",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
