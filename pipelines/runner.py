@@ -18,6 +18,21 @@ log = logging.getLogger("itops.refresh")
 QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
+class ConsoleHandler(logging.Handler):
+    """Writes to the process's real stdout, looked up at each record: dbt's echo is
+    redirected away from sys.stdout during runs, and test harnesses swap sys.stdout."""
+
+    _itops_console = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            stream = sys.__stdout__
+            stream.write(self.format(record) + "\n")
+            stream.flush()
+        except Exception:
+            self.handleError(record)
+
+
 class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
@@ -30,9 +45,8 @@ def configure_console_logging(verbose: bool = False) -> None:
     root = logging.getLogger("itops")
     if any(getattr(h, "_itops_console", False) for h in root.handlers):
         return
-    handler = logging.StreamHandler(sys.stdout)
+    handler = ConsoleHandler()
     handler.setFormatter(ConsoleFormatter())
-    handler._itops_console = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     root.propagate = False
@@ -100,13 +114,20 @@ def run_refresh(
         return RefreshOutcome(True, result.run_id, elapsed)
     step, message = None, "the run failed"
     for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            step = event.step_key
-            error = event.step_failure_data.error
-            # Dagster wraps our error in its own; ours carries the actionable message
-            # (its own causes, e.g. a requests error, are less telling).
-            while error.cause is not None and error.cls_name.startswith("Dagster"):
-                error = error.cause
-            message = first_line(error.message)
+        # A step that exhausted its retries fails with "Exceeded max_retries"; the error
+        # worth showing is the one its last attempt raised.
+        data = event.step_failure_data if event.is_step_failure else (
+            event.event_specific_data if event.is_step_up_for_retry else None)
+        error = getattr(data, "error", None)
+        if error is None:
+            continue
+        # Dagster wraps our error in its own; ours carries the actionable message
+        # (its own causes, e.g. a requests error, are less telling).
+        while error.cause is not None and error.cls_name.startswith("Dagster"):
+            error = error.cause
+        if "Exceeded max_retries" in error.message and step == event.step_key:
+            break
+        step, message = event.step_key, first_line(error.message)
+        if event.is_step_failure:
             break
     return RefreshOutcome(False, result.run_id, elapsed, redact(message), step)

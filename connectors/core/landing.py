@@ -121,7 +121,7 @@ def _reject_sql(spec: StreamSpec) -> str:
             f"when nullif({spec.updated_raw}, '') is null then 'missing modification timestamp'"
         )
         checks.append(
-            f"when ({spec.updated_at}) is null then 'unparseable timestamp: ' || {spec.updated_raw}"
+            f"when ({spec.updated_at}) is null then 'unparseable timestamp: ' || ({spec.updated_raw})"
         )
     for name in spec.required:
         checks.append(

@@ -53,21 +53,25 @@ class OrgStore:
         self._db.execute("create schema memory.snap")
         self._lock = threading.RLock()
         self._snapshots: dict[tuple[str, str], str] = {}
-        self._local = threading.local()
-        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors: dict[int, duckdb.DuckDBPyConnection] = {}
         row = self.query("select start_date, end_date, forecast_end_date, seed, profile from meta")[0]
         self.start_date, self.end_date, self.forecast_end_date, self.seed, self.profile = row
         self.clock = datetime.combine(self.end_date, datetime.min.time(), tzinfo=UTC)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        cur = getattr(self._local, "cursor", None)
-        if cur is None:
-            cur = self._db.cursor()
-            cur.execute("set TimeZone = 'UTC'")
-            cur.execute("use org")
-            self._local.cursor = cur
-            with self._lock:
-                self._cursors.append(cur)
+        """This thread's cursor (DuckDB connections must not be shared across threads).
+
+        Cursors are kept by thread id, not in a threading.local, so that close() can
+        drop every reference: a cursor still referenced at interpreter exit makes
+        DuckDB's bindings report leaks."""
+        ident = threading.get_ident()
+        with self._lock:
+            cur = self._cursors.get(ident)
+            if cur is None:
+                cur = self._db.cursor()
+                cur.execute("set TimeZone = 'UTC'")
+                cur.execute("use org")
+                self._cursors[ident] = cur
         return cur
 
     def query(self, sql: str, params: list | dict | None = None) -> list[tuple]:
@@ -98,7 +102,7 @@ class OrgStore:
 
     def close(self) -> None:
         with self._lock:
-            for cur in self._cursors:
+            for cur in self._cursors.values():
                 cur.close()
             self._cursors.clear()
         self._db.close()
@@ -120,8 +124,10 @@ class Fault:
 
     kinds: ``status`` (answer ``status`` with ``headers`` and ``body``), ``slow`` (sleep
     ``delay`` then answer normally), ``drop`` (close the connection without a response),
-    ``truncate`` (send the headers and half the body), and data-level kinds a source
-    interprets: ``short_page``, ``duplicate``, ``advance_clock`` (by ``delta``).
+    ``truncate`` (send the headers and half the body), ``rewrite`` (pass the body
+    through ``transform``: corrupt a record, drop a field), ``advance_clock`` (move the
+    store's clock by ``delta`` after answering: records updated between pages), and
+    data-level kinds a source interprets (e.g. Zendesk's ``duplicate``).
     """
 
     kind: str
@@ -133,6 +139,7 @@ class Fault:
     body: bytes | None = None
     delay: float = 0.0
     delta: timedelta = timedelta(0)
+    transform: Callable[[bytes], bytes] | None = None
     seen: int = 0
     fired: int = 0
 
@@ -238,6 +245,11 @@ class FakeAPI:
         self._thread: threading.Thread | None = None
         self._stopper: threading.Timer | None = None
         self.max_lifetime = max_lifetime
+        # Requests being answered right now: stop() waits for them, so the store is never
+        # closed under a handler thread that is still querying it.
+        self._inflight = 0
+        self._inflight_cond = threading.Condition()
+        self.stopping = False
         self._routes: list[Route] = [(m, re.compile(p + r"\Z"), h) for m, p, h in self.routes()]
 
     # -- to implement ---------------------------------------------------------------------------
@@ -270,12 +282,27 @@ class FakeAPI:
         return self
 
     def stop(self) -> None:
+        self.stopping = True
         if self._stopper is not None:
             self._stopper.cancel()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._inflight_cond:
+            self._inflight_cond.wait_for(lambda: self._inflight == 0, timeout=30)
+
+    def begin_request(self) -> bool:
+        with self._inflight_cond:
+            if self.stopping:
+                return False
+            self._inflight += 1
+            return True
+
+    def end_request(self) -> None:
+        with self._inflight_cond:
+            self._inflight -= 1
+            self._inflight_cond.notify_all()
 
     def __enter__(self) -> FakeAPI:
         return self.start()
@@ -308,6 +335,9 @@ class FakeAPI:
             match = pattern.match(request.path)
             if match and method == request.method:
                 response = handler(request, **match.groupdict())
+                rewrite = self.faults.take(request.path, ("rewrite",))
+                if rewrite is not None and rewrite.transform is not None:
+                    response = Response(response.status, rewrite.transform(response.payload()), response.headers)
                 clock_fault = self.faults.take(request.path, ("advance_clock",))
                 if clock_fault is not None:
                     self.store.advance(clock_fault.delta)
@@ -337,6 +367,15 @@ def _make_handler(api: FakeAPI) -> type[BaseHTTPRequestHandler]:
             self._serve("POST")
 
         def _serve(self, method: str) -> None:
+            if not api.begin_request():
+                self.close_connection = True
+                return
+            try:
+                self._answer(method)
+            finally:
+                api.end_request()
+
+        def _answer(self, method: str) -> None:
             parts = urlsplit(self.path)
             request = Request(method, parts.path, parse_qs(parts.query, keep_blank_values=True),
                               {k.lower(): v for k, v in self.headers.items()}, parts.query)
@@ -375,6 +414,11 @@ def _make_handler(api: FakeAPI) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
     return Handler
+
+
+def used_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Only the named parameters ``sql`` refers to (DuckDB rejects unused ones)."""
+    return {k: v for k, v in params.items() if re.search(r"\$" + re.escape(k) + r"\b", sql)}
 
 
 def basic_credentials(request: Request) -> tuple[str, str] | None:

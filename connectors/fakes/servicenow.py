@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from connectors.fakes.base import FakeAPI, OrgStore, Request, Response, basic_credentials, bearer_token
+from connectors.fakes.base import FakeAPI, OrgStore, Request, Response, basic_credentials, bearer_token, used_params
 
 STATE_CODE = "case {s} when 'new' then '1' when 'in_progress' then '2' when 'on_hold' then '3' " \
              "when 'resolved' then '6' when 'closed' then '7' when 'canceled' then '8' end"
@@ -402,16 +402,14 @@ class FakeServiceNow(FakeAPI):
         base = self._base(request)
         named = {f"p{i}": v for i, v in enumerate(params)}
         where_named = _number_params(where)
-        rows = cur.execute(
-            f"""select coalesce(string_agg(doc, ',' order by pos), '') from (
+        page_sql = f"""select coalesce(string_agg(doc, ',' order by pos), '') from (
                     select {render}::varchar as doc, pos, hidden from (
                         select *, row_number() over (order by {order_sql}) as pos, {hidden} as hidden
                         from {snapshot} where {where_named}
                         order by {order_sql} limit {limit} offset {offset}
                     )
-                ) where not hidden""",
-            {**named, "base": base},
-        ).fetchone()[0]
+                ) where not hidden"""
+        rows = cur.execute(page_sql, used_params(page_sql, {**named, "base": base})).fetchone()[0]
         headers = {"X-Total-Count": str(total)}
         if (request.arg("sysparm_suppress_pagination_header") or "false").lower() != "true":
             headers["Link"] = self._links(request, base, table, limit, offset, total)
@@ -427,9 +425,8 @@ class FakeServiceNow(FakeAPI):
             return Response(400, {"error": {"message": "Invalid table " + table}, "status": "failure"})
         snapshot, definition = snap
         render = self._render_sql(definition, [f for f, _ in definition.fields], False)
-        row = self.store.cursor().execute(
-            f"select {render}::varchar from {snapshot} where sys_id = $id", {"id": record, "base": self._base(request)}
-        ).fetchone()
+        sql = f"select {render}::varchar from {snapshot} where sys_id = $id"
+        row = self.store.cursor().execute(sql, used_params(sql, {"id": record, "base": self._base(request)})).fetchone()
         if row is None:
             return Response(404, {"error": {"message": "No Record found", "detail": "Record doesn't exist or ACL "
                                             "restricts the record retrieval"}, "status": "failure"})

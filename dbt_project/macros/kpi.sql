@@ -13,9 +13,14 @@
       median / p90 - value only (no numerator/denominator: a median cannot be rolled up)
 
     Ratios and means carry numerator and denominator, so any rollup a BI tool does
-    is a ratio of sums, never an average of averages. -#}
+    is a ratio of sums, never an average of averages.
+
+    Unit tests narrow the output with the vars kpi_grains_override and
+    kpi_dimensions_override, so an expectation lists a handful of rows. -#}
 {% macro kpi_rollup(relation, metric, unit, kind, expr=none, num=none, den=none, scale=1,
                     dimensions=['all'], grains=['day', 'week', 'month']) -%}
+    {%- set grains = var('kpi_grains_override', grains) -%}
+    {%- set dimensions = var('kpi_dimensions_override', dimensions) -%}
     {%- set dim_columns = {'source': 'source', 'team': 'team_id', 'service': 'service_id',
                            'priority': 'priority', 'person': 'person_id', 'project': 'project_id'} -%}
     {%- if kind == 'count' -%}

@@ -9,6 +9,7 @@ budget) and holding the warehouse writer lock only while it writes.
 import dagster as dg
 
 from connectors.core.base import run_stream
+from connectors.core.errors import AuthError, ConfigError
 from connectors.core.landing import LoadResult
 from connectors.core.warehouse import open_writer
 from connectors.registry import CONNECTORS
@@ -61,13 +62,20 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
         if not connector_cls.enabled():
             context.log.warning(f"{source}: not configured (credentials not set); skipping its streams")
             return
-        connector = connector_cls.from_env()
+        try:
+            connector = connector_cls.from_env()
+        except ConfigError as exc:
+            raise dg.Failure(str(exc), allow_retries=False) from exc
         selected = {key.path[-1] for key in context.selected_asset_keys}
         with open_writer(warehouse.db_path()) as con:
             for spec in connector.streams():
                 if spec.name not in selected:
                     continue
-                result = run_stream(con, connector, spec.name, mode="incremental")
+                try:
+                    result = run_stream(con, connector, spec.name, mode="incremental")
+                except (AuthError, ConfigError) as exc:
+                    # Retrying cannot fix credentials or settings: fail now, with the message.
+                    raise dg.Failure(str(exc), allow_retries=False) from exc
                 context.log.info(
                     f"{source}/{spec.name}: {result.rows:,} rows, {result.pages:,} pages, "
                     f"{result.retries} retries, {result.quarantined} quarantined in {result.seconds:.1f}s"

@@ -1,11 +1,14 @@
 """dbt models as Dagster assets (dbt tests as asset checks), wired below the connector assets."""
 
 
+import fcntl
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,18 @@ def ensure_manifest() -> Path:
     so a fresh clone, or an edited model, must get a fresh manifest first.
     """
     manifest = manifest_path()
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    # Several processes (test workers, a webserver and a CLI run) may load definitions
+    # at once; one parses, the others wait and reuse its manifest.
+    with open(manifest.parent / ".parse.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _parse_if_stale(manifest)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _parse_if_stale(manifest: Path) -> Path:
     sources = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
     for folder in ("models", "macros", "seeds", "tests"):
         sources.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
@@ -90,14 +105,26 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         os.environ["ITOPS_WAREHOUSE"] = str(db_path)
         with writer_lock(db_path):
             log.info("dbt: build started")
-            for event in dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context).stream():
+            invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context)
+            for event in invocation.stream():
                 if isinstance(event, dg.Output):
                     log.info(f"dbt: built {event.output_name.replace('__', '.', 1)}")
                 elif isinstance(event, dg.AssetCheckResult) and not event.passed:
                     log.warning(f"dbt: test {event.check_name} failed on {event.asset_key.to_user_string()}")
                 yield event
+        prune_target_dirs()
 
     return dbt_models
+
+
+def prune_target_dirs(keep: int = 10, min_age_seconds: float = 3600.0) -> None:
+    """dagster-dbt gives every invocation its own target folder; keep only the recent ones."""
+    root = DBT_PROJECT_DIR / "target"
+    runs = sorted((p for p in root.glob("dbt_models-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    now = time.time()
+    for old in runs[keep:]:
+        if now - old.stat().st_mtime > min_age_seconds:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def dbt_resource() -> DbtCliResource:
