@@ -18,3 +18,14 @@ def enabled_sources() -> list[str]:
 
 def build(source: str) -> Connector:
     return CONNECTORS[source].from_env()
+
+
+def ensure_all_raw_tables(con) -> None:
+    """Create every registered stream's raw table (empty if never loaded), so that dbt
+    builds whichever sources an organisation uses: a staging model over an unused source
+    reads an empty table instead of failing."""
+    from connectors.core.landing import ensure_raw_table
+
+    for cls in CONNECTORS.values():
+        for spec in cls.stream_specs():
+            ensure_raw_table(con, spec)

@@ -98,8 +98,10 @@ def run_refresh(
     job = defs.resolve_job_def(FULL_REFRESH)
     selection = None
     if sources:
-        selection = [key for key in defs.resolve_all_asset_keys()
-                     if key.path[0] in {f"raw_{s}" for s in sources}]
+        # The chosen sources' streams, and every dbt model (they always rebuild).
+        chosen = {f"raw_{s}" for s in sources}
+        selection = [key for key in job.asset_layer.executable_asset_keys
+                     if not key.path[0].startswith("raw_") or key.path[0] in chosen]
     started = time.monotonic()
     with contextlib.redirect_stdout(_LinesToLog(logging.getLogger("itops.dbt.console"))):
         result = job.execute_in_process(

@@ -112,3 +112,15 @@ def test_cli_refresh_failure_is_one_clear_line_without_secrets(fakes, monkeypatc
     assert len(err.splitlines()) == 1
     assert "harvest/users" in err and "HTTP 401" in err and "HARVEST_ACCESS_TOKEN" in err
     assert "wrong-token-1234567" not in err
+
+
+@pytest.mark.slow
+def test_refresh_with_only_one_source_configured_builds_green(fakes, monkeypatch, warehouse_path) -> None:
+    for key in [k for k in os.environ if k.startswith("SERVICENOW_")]:
+        monkeypatch.delenv(key)
+    with dg.DagsterInstance.ephemeral() as instance:
+        outcome = run_refresh(build_definitions(), instance=instance)
+    assert outcome.success, outcome.error
+    built = counts(warehouse_path, ["marts.fct_time_entries", "marts.fct_tickets", "raw_servicenow.incident"])
+    assert built["marts.fct_time_entries"] > 0
+    assert built["marts.fct_tickets"] == 0 and built["raw_servicenow.incident"] == 0

@@ -16,7 +16,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from connectors.core.warehouse import writer_lock
+from connectors.core.warehouse import open_writer, writer_lock
+from connectors.registry import ensure_all_raw_tables
 from pipelines.defs.connectors import RAW_PREFIX
 from pipelines.defs.resources import WarehouseResource
 from pipelines.project import DBT_PROJECT_DIR, dbt_env
@@ -104,6 +105,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         # so no other itops process opens the warehouse while dbt has it.
         os.environ["ITOPS_WAREHOUSE"] = str(db_path)
         with writer_lock(db_path):
+            with open_writer(db_path) as con:
+                ensure_all_raw_tables(con)
             log.info("dbt: build started")
             invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context)
             for event in invocation.stream():

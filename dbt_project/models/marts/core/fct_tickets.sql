@@ -20,12 +20,12 @@ measured as (
         status_category,
         is_major,
         opened_at,
-        cast(null as timestamp with time zone) as first_response_at,
+        first_response_at,
         case when status_category in ('resolved', 'closed') then resolved_at end as resolved_at,
         closed_at,
         reopen_count,
         reassignment_count,
-        cast(null as {{ type_double() }}) as first_response_calendar_hours,
+        {{ hours_between('opened_at', 'first_response_at') }} as first_response_calendar_hours,
         cast(null as {{ type_double() }}) as first_response_business_hours,
         case when status_category in ('resolved', 'closed') and resolved_at is not null
             then {{ hours_between('opened_at', 'resolved_at') }}
