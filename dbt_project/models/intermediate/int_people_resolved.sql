@@ -1,13 +1,14 @@
 {#- One row per human across sources, keyed on the normalised e-mail address.
     Each source contributes int_people__<source> (source, source_user_id, email,
     full_name, team_id, team_name, is_active). -#}
+{%- set sources = ['int_people__servicenow', 'int_people__harvest'] %}
+{%- set columns = ['source', 'source_user_id', 'email', 'full_name', 'team_id', 'team_name', 'is_active'] %}
+
 with
 
 identities as (
 
-    select * from {{ ref('int_people__servicenow') }}
-    union all
-    select * from {{ ref('int_people__harvest') }}
+    {{ union_canonical(sources, columns) }}
 
 ),
 

@@ -1,16 +1,15 @@
-{#- Tickets from every ITSM source. Each source contributes one int_tickets__<source>
-    model with exactly these columns (see _intermediate__models.yml). -#}
+{#- Tickets from every ITSM source: the union of the int_tickets__<source> models
+    (canonical columns documented in _intermediate__models.yml and docs/adding-a-source.md). -#}
+{%- set sources = ['int_tickets__servicenow'] %}
+{%- set columns = ['ticket_key', 'source', 'source_id', 'number', 'ticket_type', 'priority', 'team_id',
+                   'service_id', 'status_category', 'is_major', 'opened_at', 'first_response_at', 'resolved_at',
+                   'closed_at', 'reopen_count', 'reassignment_count', 'made_sla', 'updated_at'] %}
+
 with
-
-servicenow as (
-
-    select * from {{ ref('int_tickets__servicenow') }}
-
-),
 
 unioned as (
 
-    select * from servicenow
+    {{ union_canonical(sources, columns) }}
 
 )
 

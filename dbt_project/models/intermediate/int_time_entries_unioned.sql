@@ -1,16 +1,13 @@
-{#- Worked time from every time tracker, attributed to a person, team and project.
-    Each source contributes one int_time_entries__<source> model with the same columns. -#}
+{#- Worked time from every time tracker: the union of the int_time_entries__<source> models. -#}
+{%- set sources = ['int_time_entries__harvest'] %}
+{%- set columns = ['time_entry_key', 'source', 'source_id', 'person_id', 'team_id', 'project_id', 'entry_date',
+                   'task_name', 'hours', 'billable_hours', 'cost_amount', 'is_billable', 'updated_at'] %}
+
 with
-
-harvest as (
-
-    select * from {{ ref('int_time_entries__harvest') }}
-
-),
 
 unioned as (
 
-    select * from harvest
+    {{ union_canonical(sources, columns) }}
 
 )
 
