@@ -23,17 +23,21 @@ A. read the overview log entries (``/log_entries?is_overview=true``) logged sinc
 B. read the incidents *created* since the ``created_until`` cursor (minus the overlap),
    slice by slice, checkpointing ``created_until`` after each slice;
 C. re-read each incident found in A but not returned by B with ``GET /incidents/{id}``,
-   then move ``changes_until`` to the end of the read.
+   then move ``changes_until`` to the newest log entry A saw.
 
-Both cursors commit with the rows they cover, so a crash in B or C resumes without a gap
-(phase A is simply redone from the unchanged ``changes_until``). A first load has no
-phase A: it reads the current state of everything, and ``changes_until`` starts at the
-read's end. Edits that write no log entry (a title change) are only seen when the
-incident is read again; run ``--mode full`` (a re-read of every creation window) to
+Both cursors are stamps read from the data (the newest ``created_at`` of the incidents
+and of the log entries seen), never our own clock, so clock skew between us and
+PagerDuty cannot open a gap. They commit with the rows they cover, so a crash in B or C
+resumes without a gap (phase A is simply redone from the unchanged ``changes_until``).
+A first load has no phase A: it reads the current state of everything, and
+``changes_until`` starts at the newest log entry that existed when it began (one
+``limit=1`` request). Edits that write no log entry (a title change) are only seen when
+the incident is read again; run ``--mode full`` (a re-read of every creation window) to
 resync those, and to flag incidents that no longer exist (PagerDuty only deletes them
 with their service).
 
-``log_entries`` are immutable and windowed on their own ``created_at``. Reference streams
+``log_entries`` are immutable and windowed on their own ``created_at``; the cursor is the
+newest one landed. Reference streams
 (users, teams, services, escalation policies, priorities) have no modification stamp and
 are read whole every time; ``--mode full`` also flags the ones that disappeared (PagerDuty
 deletes users outright).
@@ -154,6 +158,8 @@ class _Page:
     total: int | None
     ids: list[str] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)
+    #: the latest created_at among the page's records (both incidents and log entries have one)
+    newest: datetime | None = None
 
 
 class PagerDutyConnector(Connector):
@@ -208,8 +214,11 @@ class PagerDutyConnector(Connector):
     # -- cursors ---------------------------------------------------------------------------------
 
     def incremental_start(self, spec: StreamSpec, cursor: dict | None) -> datetime:
-        if spec.name == "incidents" and cursor and cursor.get("created_until"):
-            return _parse_moment(cursor["created_until"]) - self.settings.overlap
+        if spec.name == "incidents":
+            created_until = _moment_or_none((cursor or {}).get("created_until"))
+            if created_until is not None:
+                return created_until - self.settings.overlap
+            return super().incremental_start(spec, None)
         return super().incremental_start(spec, cursor)
 
     def reconcile_where(self, spec: StreamSpec, request: ReadRequest) -> str | None:
@@ -243,34 +252,44 @@ class PagerDutyConnector(Connector):
 
     def _read_log_entries(self, spec: StreamSpec, request: ReadRequest, landing: Landing) -> None:
         params = {"is_overview": "true"} if self.overview_only else {}
+        advance = _may_advance(request, _moment_or_none((request.cursor or {}).get("updated_at")))
+        newest = _moment_or_none((request.cursor or {}).get("updated_at"))
         for start, end in slices(request.start, request.end, self.window_days):
-            self._read_window(spec.name, "/log_entries", params, start, end, landing=landing)
-            if request.mode == "incremental":
-                landing.checkpoint({"updated_at": end.isoformat()})
-        if request.mode == "full":
-            landing.checkpoint({"updated_at": request.end.isoformat()})
+            for page in self._window_pages(spec.name, "/log_entries", params, start, end, landing=landing):
+                newest = _later(newest, page.newest)
+            # Entries come newest first, so a window is only covered once all of it is staged.
+            if advance and newest is not None:
+                landing.checkpoint({"updated_at": newest.isoformat()})
 
     def _read_incidents(self, spec: StreamSpec, request: ReadRequest, landing: Landing) -> None:
         cursor = request.cursor or {}
-        changes_since = cursor.get("changes_until") if request.mode != "backfill" else None
-        # Phase A: which incidents changed since the last read (log entries are dated by the change).
+        old_created = _moment_or_none(cursor.get("created_until"))
+        old_changes = _moment_or_none(cursor.get("changes_until")) if request.mode != "backfill" else None
+        # Phase A: which incidents changed since the last read (each change writes a log entry).
         changed: set[str] = set()
-        if changes_since:
-            log_start = _parse_moment(changes_since) - self.settings.overlap
-            for start, end in slices(log_start, request.end, self.window_days):
+        changes_until = old_changes
+        if old_changes is not None:
+            for start, end in slices(old_changes - self.settings.overlap, request.end, self.window_days):
                 for page in self._window_pages("incidents", "/log_entries", {"is_overview": "true"}, start, end,
                                                landing=None):
                     changed.update(r["incident"]["id"] for r in page.records if isinstance(r.get("incident"), dict))
-        # Phase B: incidents created in the window, current state.
+                    changes_until = _later(changes_until, page.newest)
+        elif request.mode != "backfill":
+            # A first read sees every change made before it started: the newest log entry now is
+            # where the next read's phase A must begin.
+            changes_until = self._newest_change(request)
+        # Phase B: incidents created in the window, in their current state.
         seen: set[str] = set()
-        created_until = cursor.get("created_until")
-        first_changes_until = changes_since or request.end.isoformat()
+        created_until = old_created
         for start, end in slices(request.start, request.end, self.window_days):
-            seen.update(self._read_window("incidents", "/incidents", {"sort_by": "created_at:asc"}, start, end,
-                                          landing=landing, collect_ids=bool(changes_since)))
-            if request.mode == "incremental":
-                created_until = end.isoformat()
-                landing.checkpoint({"created_until": created_until, "changes_until": first_changes_until})
+            for page in self._window_pages("incidents", "/incidents", {"sort_by": "created_at:asc"}, start, end,
+                                           landing=landing, keep_ids=old_changes is not None):
+                seen.update(page.ids)
+                created_until = _later(created_until, page.newest)
+            if request.mode == "incremental" and created_until is not None:
+                # Phase C has not run yet: changes_until stays where this read found it.
+                landing.checkpoint(_incident_cursor(
+                    created_until, old_changes or changes_until or landing.max_updated_at()))
         if request.mode == "backfill":
             return
         # Phase C: older incidents that changed, one by one (there is no ids[] filter on /incidents).
@@ -281,13 +300,22 @@ class PagerDutyConnector(Connector):
         gone = [incident_id for incident_id in stale if not self._read_one_incident(incident_id, request, landing)]
         if gone:
             landing.deleted(gone)
-        if request.mode == "full":
-            old = cursor.get("created_until")
-            keep_old = old is not None and request.start > _parse_moment(old)
-            created_until = old if keep_old else request.end.isoformat()
-        else:
-            created_until = request.end.isoformat()
-        landing.checkpoint({"created_until": created_until, "changes_until": request.end.isoformat()})
+        if not _may_advance(request, old_created):
+            created_until = old_created  # a full read that starts after the cursor must not skip the gap
+        # No log entry in the last month (changes_until None): nothing can have changed after the
+        # newest incident version read, so that is where the next phase A starts.
+        changes_until = changes_until or landing.max_updated_at()
+        if created_until is not None or changes_until is not None:
+            landing.checkpoint(_incident_cursor(created_until, changes_until))
+
+    def _newest_change(self, request: ReadRequest) -> datetime | None:
+        """Created time of the newest overview log entry (PagerDuty lists them newest first,
+        over the last month by default); None when nothing happened in that month."""
+        _, page = self.http.get(
+            "/log_entries", {"limit": "1", "is_overview": "true", "time_zone": "UTC"}, stream="incidents",
+            window=request.window, validate=lambda response, body: _parse_page(body, "log_entries"),
+        )
+        return page.newest
 
     def _read_one_incident(self, incident_id: str, request: ReadRequest, landing: Landing) -> bool:
         """Stage the current version of one incident; False when PagerDuty no longer has it."""
@@ -418,6 +446,43 @@ def _parse_page(body: bytes, collection: str) -> _Page:
         if not isinstance(records, list):
             raise TypeError(f"{collection} is not a list")
         return _Page(more=bool(doc.get("more")), limit=int(doc.get("limit") or len(records) or 1),
-                     total=doc.get("total"), records=records)
+                     total=doc.get("total"), records=records, newest=_newest_created(records))
     except (ValueError, KeyError, TypeError) as exc:
         raise MalformedBody(f"not a {collection} page: {exc}") from exc
+
+
+def _newest_created(records: list[dict]) -> datetime | None:
+    newest = None
+    for record in records:
+        # A record without a usable created_at is quarantined by the landing; it moves no cursor.
+        moment = _moment_or_none(record.get("created_at") if isinstance(record, dict) else None)
+        newest = _later(newest, moment)
+    return newest
+
+
+def _moment_or_none(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return _parse_moment(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    return a if b is None or a >= b else b
+
+
+def _may_advance(request: ReadRequest, committed: datetime | None) -> bool:
+    """Whether this read may move the stream's cursor: incremental reads always; full reads
+    when they start at or before the committed cursor (else they would skip the gap); backfills never."""
+    if request.mode == "backfill":
+        return False
+    return request.mode == "incremental" or committed is None or request.start <= committed
+
+
+def _incident_cursor(created_until: datetime | None, changes_until: datetime | None) -> dict:
+    return {"created_until": created_until.isoformat() if created_until else None,
+            "changes_until": changes_until.isoformat() if changes_until else None}
