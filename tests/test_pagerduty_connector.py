@@ -261,6 +261,48 @@ def test_updates_to_old_incidents_are_caught_through_log_entries(pagerduty) -> N
     assert [r.path for r in calls(pagerduty, "^/incidents/Q", windowed=False)] == [f"/incidents/{incident_id}"]
 
 
+def test_incidents_changing_between_pages_are_not_lost(pagerduty, monkeypatch) -> None:
+    monkeypatch.setenv("PAGERDUTY_PAGE_SIZE", "5")
+    store = pagerduty.store
+    store.set_clock(store.clock - timedelta(days=12))
+    # After the second page the source moves on by a week: new incidents, old ones acknowledged and resolved.
+    pagerduty.apis["pagerduty"].faults.add(
+        Fault("advance_clock", path="^/incidents$", after=1, delta=timedelta(days=7)))
+    load("incidents")
+    got, now = loaded("incidents"), served(pagerduty, "incidents")
+    # Whatever we hold is a real version, never a newer one than the source has.
+    assert set(got) <= set(now) and all(got[k] <= now[k] for k in got)
+    load("incidents")  # the next read completes the picture, old incidents included
+    assert loaded("incidents") == now
+
+
+def test_the_fake_speaks_pagerdutys_wire_format(pagerduty) -> None:
+    page = pd_get(pagerduty, "/incidents", limit=500, date_range="all").json()
+    assert page["limit"] == 100 and page["total"] is None and page["more"] is False
+    assert pd_get(pagerduty, "/incidents", limit=1, date_range="all", total="true").json()["total"] == len(
+        page["incidents"])
+    # Without since/until: the last month only.
+    recent = pd_get(pagerduty, "/incidents", limit=100).json()["incidents"]
+    month_ago = add_months(pagerduty.store.clock, -1).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert recent and all(i["created_at"] >= month_ago for i in recent) and len(recent) < len(page["incidents"])
+    resolved = pd_get(pagerduty, "/incidents", limit=100, date_range="all", **{"statuses[]": "resolved"}).json()
+    assert {i["status"] for i in resolved["incidents"]} == {"resolved"}
+    # include[] expands references into full objects; time_zone renders offsets.
+    one = pd_get(pagerduty, f"/incidents/{page['incidents'][0]['id']}",
+                 **{"include[]": ["services", "priorities"], "time_zone": "Asia/Tokyo"}).json()["incident"]
+    assert one["service"]["type"] == "service" and "escalation_policy" in one["service"]
+    assert one["priority"]["type"] == "priority" and one["created_at"].endswith("+09:00")
+    entries = pd_get(pagerduty, f"/incidents/{one['id']}/log_entries").json()["log_entries"]
+    kinds = [e["type"] for e in entries]
+    assert kinds[-1] == "trigger_log_entry" and kinds[0] == "resolve_log_entry"  # newest first
+    assert "notify_log_entry" in kinds
+    overview = pd_get(pagerduty, f"/incidents/{one['id']}/log_entries", is_overview="true").json()["log_entries"]
+    assert "notify_log_entry" not in {e["type"] for e in overview}
+    limited = pd_get(pagerduty, "/priorities")
+    assert {"ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"} <= {k.lower() for k in limited.headers}
+    assert [p["name"] for p in limited.json()["priorities"]] == ["P1", "P2", "P3", "P4", "P5"]
+
+
 def test_rate_limit_reset_is_honoured(pagerduty, monkeypatch) -> None:
     monkeypatch.setenv("PAGERDUTY_PAGE_SIZE", "10")
     api = pagerduty.apis["pagerduty"]
