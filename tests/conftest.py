@@ -56,5 +56,18 @@ def fakes(tiny_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSui
 
 
 @pytest.fixture
+def pagerduty(tiny_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSuite]:
+    """Only the fake PagerDuty over the tiny org (``pagerduty.apis["pagerduty"]``), its own
+    store (so tests may move the clock), with the connector pointed at it."""
+    suite = start_fakes(tiny_store, sources=["pagerduty"])
+    for key, value in suite.env.items():
+        monkeypatch.setenv(key, value)
+    try:
+        yield suite
+    finally:
+        suite.stop()
+
+
+@pytest.fixture
 def warehouse_path() -> Path:
     return Path(os.environ["ITOPS_WAREHOUSE"])
