@@ -401,8 +401,7 @@ def _make_handler(api: FakeAPI) -> type[BaseHTTPRequestHandler]:
             headers = {"Content-Type": "application/json; charset=utf-8", **response.headers}
             for key, value in headers.items():
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.send_header("Date", self.date_time_string())
+            self.send_header("Content-Length", str(len(payload)))  # send_response() already sent Date
             self.end_headers()
             if truncate:
                 self.wfile.write(payload[: max(len(payload) // 2, 1)])
