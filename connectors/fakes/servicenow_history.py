@@ -43,18 +43,19 @@ from connectors.fakes.servicenow_sql import (
     ts,
 )
 
-#: (priority, target, name, target seconds, on the 8-5 weekdays schedule)
+#: (priority, target, name, target seconds, on the 8-5 weekdays schedule). On the schedule a
+#: business day is 9 hours: "P4 resolution (2d)" is due after 18 working hours.
 SLA_DEFINITIONS: list[tuple[int, str, str, int, bool]] = [
     (1, "response", "P1 response (15m)", 15 * 60, False),
     (2, "response", "P2 response (30m)", 30 * 60, False),
-    (3, "response", "P3 response (4h)", 4 * 3600, True),
-    (4, "response", "P4 response (8h)", 8 * 3600, True),
-    (5, "response", "P5 response (2d)", 18 * 3600, True),
+    (3, "response", "P3 response (2h)", 2 * 3600, True),
+    (4, "response", "P4 response (4h)", 4 * 3600, True),
+    (5, "response", "P5 response (1d)", 9 * 3600, True),
     (1, "resolution", "P1 resolution (4h)", 4 * 3600, False),
     (2, "resolution", "P2 resolution (8h)", 8 * 3600, False),
-    (3, "resolution", "P3 resolution (2d)", 18 * 3600, True),
-    (4, "resolution", "P4 resolution (5d)", 45 * 3600, True),
-    (5, "resolution", "P5 resolution (10d)", 90 * 3600, True),
+    (3, "resolution", "P3 resolution (1d)", 9 * 3600, True),
+    (4, "resolution", "P4 resolution (2d)", 18 * 3600, True),
+    (5, "resolution", "P5 resolution (5d)", 45 * 3600, True),
 ]
 SCHEDULE_NAME = "8-5 weekdays"
 
