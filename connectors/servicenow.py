@@ -14,7 +14,7 @@ we never stop on a short or empty page, only when the ``Link`` header has no
 ``sys_created_on`` = when). After a stream's records, its read pages through the
 audit rows of its table created since the last scan (keyset on ``sys_created_on``,
 ``sys_id``) and flags those ids deleted in the raw table, in the same transaction as
-the stream's cursor (which remembers the scan as ``deletes_since``). Reading
+the stream's cursor (which remembers the newest audit row as ``deletes_since``). Reading
 ``sys_audit_delete`` needs extra rights; when the table answers 403, or ACLs hide its
 rows, the connector says so in the log and falls back to **reconciliation**: an
 incremental read then pages through every sys_id of the table (ids only) and flags
@@ -284,17 +284,21 @@ class ServiceNowConnector(Connector):
     # -- deletes ---------------------------------------------------------------------------------
 
     def _read_deletes(self, spec: StreamSpec, request: ReadRequest, landing: Landing, cursor: dict) -> None:
-        """Flag the stream's deleted records from sys_audit_delete, or by reconciliation when unreadable."""
-        # Audit rows since the last completed scan (less the overlap, for late commits); the first
-        # scan, a backfill and a full read cover the read's own window.
+        """Flag the stream's deleted records from sys_audit_delete, or by reconciliation when unreadable.
+
+        The scan starts where the last one found its newest audit row (``deletes_since``, in the
+        source's own time, less the overlap for late commits), or with the read's own window.
+        """
         since = request.start
-        if request.mode == "incremental" and (request.cursor or {}).get("deletes_since"):
-            since = datetime.fromisoformat(str(request.cursor["deletes_since"])) - self.settings.overlap
+        previous = (request.cursor or {}).get("deletes_since") if request.mode == "incremental" else None
+        if previous:
+            since = datetime.fromisoformat(str(previous)) - self.settings.overlap
         try:
             if self.audit_unreadable:
                 raise AuditUnreadable(self.audit_unreadable)
-            self._audit_deletes(spec, request, landing, since)
+            newest = self._audit_deletes(spec, request, landing, since)
         except AuditUnreadable as exc:
+            newest = None
             first_time = self.audit_unreadable is None
             self.audit_unreadable = str(exc)
             if request.mode == "incremental":
@@ -305,20 +309,23 @@ class ServiceNowConnector(Connector):
                 self._reconcile_ids(spec, request, landing)
             elif request.mode == "backfill":
                 (log.warning if first_time else log.info)(
-                    "%s/%s: %s is not readable (%s); deletes are not captured by a backfill (the next "
+                    "%s/%s: %s is not readable (%s); a backfill does not capture deletes (the next "
                     "incremental read reconciles ids).", SOURCE, spec.name, AUDIT_TABLE, exc)
-        if request.mode in ("incremental", "full"):
-            cursor["deletes_since"] = request.end.isoformat()
+        moved = newest is not None and (previous is None or newest > datetime.fromisoformat(str(previous)))
+        if request.mode in ("incremental", "full") and moved:
+            cursor["deletes_since"] = newest.isoformat()
             landing.checkpoint(dict(cursor))
 
-    def _audit_deletes(self, spec: StreamSpec, request: ReadRequest, landing: Landing, since: datetime) -> None:
+    def _audit_deletes(
+        self, spec: StreamSpec, request: ReadRequest, landing: Landing, since: datetime
+    ) -> datetime | None:
+        """Stage the tombstones of ``spec``'s table created in [since, end); returns the newest stamp seen."""
         tombstones: dict[datetime, list[str]] = defaultdict(list)
         seen = 0
 
         def consume(body: bytes) -> tuple[int, Key | None]:
             nonlocal seen
             rows = json.loads(body).get("result") or []
-            page: dict[datetime, list[str]] = defaultdict(list)
             last: Key | None = None
             for row in rows:
                 stamp, doc, sys_id = row.get("sys_created_on") or "", row.get("documentkey") or "", row.get("sys_id")
@@ -329,11 +336,9 @@ class ServiceNowConnector(Connector):
                                 SOURCE, spec.name, AUDIT_TABLE, sys_id, stamp)
                     continue
                 if doc:
-                    page[deleted_at].append(doc)
+                    tombstones[deleted_at].append(doc)
                 if sys_id and (last is None or (stamp, sys_id) > last):
                     last = (stamp, sys_id)
-            for moment, ids in page.items():
-                tombstones[moment].extend(ids)
             seen += len(rows)
             return len(rows), last
 
@@ -351,6 +356,7 @@ class ServiceNowConnector(Connector):
             raise AuditUnreadable(f"ACLs hide {total - seen} of its {total} rows for {spec.name}")
         for moment, ids in sorted(tombstones.items()):
             landing.deleted(ids, moment)
+        return max(tombstones, default=None)
 
     def _reconcile_ids(self, spec: StreamSpec, request: ReadRequest, landing: Landing) -> None:
         """Flag the records we hold that the source no longer has (ids only, the whole table)."""

@@ -126,7 +126,8 @@ group_instances as (
            {ref('sys_user_group', 'r.team_id')} as field_value,
            coalesce(teams.team_name, '') as value,
            r.from_at as start_at,
-           coalesce(r.to_at, greatest(r.from_at, inactive.inactive_at)) as end_at
+           coalesce(r.to_at, case when inactive.inactive_at is not null
+                                  then greatest(r.from_at, inactive.inactive_at) end) as end_at
     from team_runs r
     left join inactive using (ticket_id)
     left join teams on teams.team_id = r.team_id
@@ -281,10 +282,11 @@ pauses as (
       and h.hold_from < coalesce(s.ended_at, 'infinity'::timestamptz)
 ),
 pauses_ordered as (
-    -- a pause delays the breach when it starts before the (so far delayed) breach point;
-    -- once one starts after it, every later one does too
+    -- a pause delays the breach when it starts before the (so far delayed) breach point: on
+    -- the schedule's axis, strictly before (a pause that starts in the off-hours after the clock
+    -- ran out comes too late). Once one starts after it, every later one does too.
     select *,
-        from_x <= start_x + target_seconds + coalesce(sum(to_x - from_x) over (
+        from_x < start_x + target_seconds + coalesce(sum(to_x - from_x) over (
             partition by ticket_id, run_seq, target order by pause_from
             rows between unbounded preceding and 1 preceding), 0) as delays_breach
     from pauses
