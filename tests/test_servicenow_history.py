@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,6 +50,11 @@ def working_seconds(start: datetime, end: datetime, tz: str) -> int:
     return int(total)
 
 
+def sla_clock(start: datetime, end: datetime, on_schedule: bool, tz: str) -> int:
+    """Seconds an SLA clock runs between two instants: on the 8-5 weekdays schedule, or around the clock."""
+    return working_seconds(start, end, tz) if on_schedule else int((end - start).total_seconds())
+
+
 def state_intervals(suite) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = defaultdict(list)
     for row in rows_of(suite, "metric_instance"):
@@ -84,7 +90,7 @@ def test_state_durations_cover_each_incidents_life_without_gaps(clocked) -> None
     for sys_id, rows in intervals.items():
         incident = incidents[sys_id]
         assert rows[0]["start"] == incident["opened_at"]  # from creation ...
-        for before, after in zip(rows, rows[1:], strict=False):
+        for before, after in pairwise(rows):
             assert before["end"] == after["start"]  # ... with neither gap nor overlap ...
             assert before["field_value"] != after["field_value"]  # ... one row per state change
         for row in rows:
@@ -113,7 +119,7 @@ def test_assignment_group_durations_follow_the_incident_until_it_closes(clocked)
         rows.sort(key=lambda r: r["start"])
         incident = incidents[sys_id]
         assert rows[0]["start"] == incident["opened_at"]
-        assert all(a["end"] == b["start"] for a, b in zip(rows, rows[1:], strict=False))
+        assert all(a["end"] == b["start"] for a, b in pairwise(rows))
         assert rows[-1]["field_value"] == incident["assignment_group"]
         assert rows[-1]["end"] == (incident["closed_at"] if incident["state"] in ("7", "8") else "")
 
@@ -132,11 +138,7 @@ def test_task_sla_pauses_elapsed_times_and_breaches_follow_the_history(clocked) 
         definition = definitions[sla["sla"]]
         target = seconds(definition["duration"])
         start, measured = at(sla["start_time"]), at(sla["end_time"] or sla["sys_updated_on"])
-        tz = sla["timezone"]
-
-        def clock_time(a: datetime, b: datetime, on_schedule: bool = bool(definition["schedule"]), tz=tz) -> int:
-            return working_seconds(a, b, tz) if on_schedule else int((b - a).total_seconds())
-
+        tz, on_schedule = sla["timezone"], bool(definition["schedule"])
         # The SLA pauses while its incident is On Hold (resolution SLAs), up to where it is measured.
         pauses = []
         if definition["target"] == "resolution":
@@ -144,19 +146,21 @@ def test_task_sla_pauses_elapsed_times_and_breaches_follow_the_history(clocked) 
         pause = sum((b - a).total_seconds() for a, b in pauses)
         assert seconds(sla["pause_duration"]) == pause, sla
         assert seconds(sla["duration"]) == (measured - start).total_seconds() - pause, sla
-        assert seconds(sla["business_pause_duration"]) == sum(clock_time(a, b) for a, b in pauses), sla
-        assert seconds(sla["business_duration"]) == clock_time(start, measured) - sum(
-            clock_time(a, b) for a, b in pauses), sla
-        scheduled += bool(definition["schedule"])
+        assert seconds(sla["business_pause_duration"]) == sum(
+            sla_clock(a, b, on_schedule, tz) for a, b in pauses), sla
+        assert seconds(sla["business_duration"]) == sla_clock(start, measured, on_schedule, tz) - sum(
+            sla_clock(a, b, on_schedule, tz) for a, b in pauses), sla
+        scheduled += on_schedule
 
-        def active(moment: datetime, pauses=pauses) -> int:
+        def active(moment: datetime, start=start, pauses=pauses, on_schedule=on_schedule, tz=tz) -> int:
             """Time the SLA clock ran from its start to ``moment``: on its schedule, pauses excluded."""
-            return clock_time(start, moment) - sum(clock_time(a, min(b, moment)) for a, b in pauses if a < moment)
+            return sla_clock(start, moment, on_schedule, tz) - sum(
+                sla_clock(a, min(b, moment), on_schedule, tz) for a, b in pauses if a < moment)
 
         # Due when the running clock reaches the target, and not a second earlier.
         if not definition["schedule"]:
             assert at(sla["original_breach_time"]) == start + timedelta(seconds=target)
-        assert clock_time(start, at(sla["original_breach_time"])) == target
+        assert sla_clock(start, at(sla["original_breach_time"]), on_schedule, tz) == target
         due = at(sla["planned_end_time"])
         if sla["stage"] != "paused":
             assert active(due) == target and active(due - timedelta(seconds=1)) == target - 1, sla
