@@ -56,10 +56,19 @@ def final_rows() -> dict[str, dict[str, str]]:
             header = next(reader)
             assert header[0] == "number" and header[1] == "ident_state"
             columns = {c: header.index(c) for c in ("opened_at", "resolved_at", "reopen_count", "reassignment_count")}
+            state, updated = header.index("ident_state"), header.index("sys_updated_at")
             last: dict[str, list[str]] = {}
+            latest: dict[str, datetime] = {}
+            first_response: dict[str, datetime] = {}
             for row in reader:
-                last[row[0]] = row  # rows of an incident are in order: the last one wins
-    return {"INC" + number: {c: row[i] for c, i in columns.items()} for number, row in last.items()}
+                number = row[0]
+                last[number] = row  # rows of an incident are in order: the last one wins
+                # Updates never go back in time (one row of the log is stamped before its predecessor).
+                latest[number] = max(latest.get(number, parse(row[updated])), parse(row[updated]))
+                if row[state] not in ("New", "-100") and number not in first_response:
+                    first_response[number] = latest[number]  # first left New
+    return {"INC" + number: {**{c: row[i] for c, i in columns.items()}, "first_response_at": first_response.get(number)}
+            for number, row in last.items()}
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +83,7 @@ def hand() -> dict[str, dict]:
             "hours": None if resolved is None else (resolved - opened).total_seconds() / 3600,
             "reopen_count": int(row["reopen_count"]),
             "reassignment_count": int(row["reassignment_count"]),
+            "first_response_at": row["first_response_at"],
         }
     return out
 
@@ -127,16 +137,16 @@ def test_every_stream_lands_without_quarantine(warehouse) -> None:
 def test_each_incidents_resolution_time_matches_the_csv(warehouse, hand) -> None:
     db, _ = warehouse
     rows = query(db, """select number, status_category, opened_at, resolved_at, resolution_calendar_hours,
-                               reopen_count, reassignment_count
+                               reopen_count, reassignment_count, first_response_at
                         from marts.fct_tickets where source = 'servicenow'""")
     assert len(rows) == len(hand) == 24_918
     mismatches = []
-    for number, status, opened, resolved, hours, reopens, reassignments in rows:
+    for number, status, opened, resolved, hours, reopens, reassignments, responded in rows:
         expected = hand[number]
         assert status == "closed"  # every incident of the log ends Closed
-        got = (opened, resolved, hours, reopens, reassignments)
+        got = (opened, resolved, hours, reopens, reassignments, responded)
         want = (expected["opened_at"], expected["resolved_at"], expected["hours"], expected["reopen_count"],
-                expected["reassignment_count"])
+                expected["reassignment_count"], expected["first_response_at"])
         if got[:2] != want[:2] or got[3:] != want[3:] or (hours is None) != (want[2] is None) or (
                 hours is not None and abs(hours - want[2]) > 1e-9):
             mismatches.append((number, got, want))
