@@ -5,10 +5,12 @@ from __future__ import annotations
 from connectors.core.base import Connector
 from connectors.harvest import HarvestConnector
 from connectors.servicenow import ServiceNowConnector
+from connectors.zendesk import ZendeskConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "servicenow": ServiceNowConnector,
     "harvest": HarvestConnector,
+    "zendesk": ZendeskConnector,
 }
 
 

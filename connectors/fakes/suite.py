@@ -11,6 +11,7 @@ from pathlib import Path
 from connectors.fakes.base import FakeAPI, OrgStore
 from connectors.fakes.harvest import FakeHarvest
 from connectors.fakes.servicenow import FakeServiceNow
+from connectors.fakes.zendesk import FakeZendesk
 
 
 def _servicenow(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]:
@@ -26,9 +27,17 @@ def _harvest(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], d
     return api, lambda a: {"HARVEST_BASE_URL": a.url, "HARVEST_ACCOUNT_ID": "1234567", "HARVEST_ACCESS_TOKEN": token}
 
 
+def _zendesk(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]:
+    token = secrets.token_urlsafe(24)
+    email = "itops-integration@acme-corp.example"
+    api = FakeZendesk(store, email=email, api_token=token, port=port)
+    return api, lambda a: {"ZENDESK_BASE_URL": a.url, "ZENDESK_EMAIL": email, "ZENDESK_API_TOKEN": token}
+
+
 FAKES: dict[str, Callable[[OrgStore, int], tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]]] = {
     "servicenow": _servicenow,
     "harvest": _harvest,
+    "zendesk": _zendesk,
 }
 
 
