@@ -74,8 +74,14 @@ def _epoch(field: str) -> str:
 
 def _list_stream(name: str, description: str) -> StreamSpec:
     return StreamSpec(
-        source=SOURCE, name=name, records_path=f"$.{name}", primary_key="rec->>'id'",
-        updated_raw="rec->>'updated_at'", updated_at=ISO_UPDATED_AT, description=description, is_reference=True,
+        source=SOURCE,
+        name=name,
+        records_path=f"$.{name}",
+        primary_key="rec->>'id'",
+        updated_raw="rec->>'updated_at'",
+        updated_at=ISO_UPDATED_AT,
+        description=description,
+        is_reference=True,
     )
 
 
@@ -84,30 +90,49 @@ STREAMS = [
     _list_stream("organizations", "One row per Zendesk organization (requesters' business units)."),
     _list_stream("users", "One row per Zendesk user: agents and admins (IT staff) and end users (requesters)."),
     StreamSpec(
-        source=SOURCE, name="tickets", records_path="$.tickets", primary_key="rec->>'id'",
-        updated_raw="rec->>'generated_timestamp'", updated_at=_epoch("generated_timestamp"),
+        source=SOURCE,
+        name="tickets",
+        records_path="$.tickets",
+        primary_key="rec->>'id'",
+        updated_raw="rec->>'generated_timestamp'",
+        updated_at=_epoch("generated_timestamp"),
         required=("created_at", "status"),
         columns={"status": ("rec->>'status'", "varchar")},
         description="One row per Zendesk ticket (latest version by generated_timestamp), from the cursor-based "
         "incremental export; deleted tickets kept with status 'deleted' and flagged.",
     ),
     StreamSpec(
-        source=SOURCE, name="ticket_metrics", records_path="$.metric_sets", primary_key="rec->>'id'",
-        updated_raw="rec->>'updated_at'", updated_at=ISO_UPDATED_AT, required=("ticket_id",),
+        source=SOURCE,
+        name="ticket_metrics",
+        records_path="$.metric_sets",
+        primary_key="rec->>'id'",
+        updated_raw="rec->>'updated_at'",
+        updated_at=ISO_UPDATED_AT,
+        required=("ticket_id",),
         columns={"ticket_id": ("rec->>'ticket_id'", "varchar")},
         description="One row per Zendesk ticket metric set (reply, resolution and wait times in calendar and "
         "business minutes; reopens, replies, stations), sideloaded on the incremental ticket export.",
     ),
     StreamSpec(
-        source=SOURCE, name="ticket_events", records_path="$.ticket_events", primary_key="rec->>'id'",
-        updated_raw="rec->>'timestamp'", updated_at=_epoch("timestamp"), required=("ticket_id",),
+        source=SOURCE,
+        name="ticket_events",
+        records_path="$.ticket_events",
+        primary_key="rec->>'id'",
+        updated_raw="rec->>'timestamp'",
+        updated_at=_epoch("timestamp"),
+        required=("ticket_id",),
         columns={"ticket_id": ("rec->>'ticket_id'", "varchar")},
         description="One row per Zendesk ticket audit with its child events (status, priority, group and assignee "
         "changes), from the incremental ticket event export.",
     ),
     StreamSpec(
-        source=SOURCE, name="satisfaction_ratings", records_path="$.satisfaction_ratings", primary_key="rec->>'id'",
-        updated_raw="rec->>'updated_at'", updated_at=ISO_UPDATED_AT, required=("score",),
+        source=SOURCE,
+        name="satisfaction_ratings",
+        records_path="$.satisfaction_ratings",
+        primary_key="rec->>'id'",
+        updated_raw="rec->>'updated_at'",
+        updated_at=ISO_UPDATED_AT,
+        required=("score",),
         columns={"score": ("rec->>'score'", "varchar")},
         description="One row per Zendesk satisfaction rating (offered, unoffered, good, bad); CSAT counts good/bad.",
     ),
@@ -165,8 +190,15 @@ class ZendeskConnector(Connector):
     STREAMS = STREAMS
     required_env = ("ZENDESK_BASE_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN")
 
-    def __init__(self, http: SourceHTTP, *, budget: ZendeskBudget | None = None, export_page_size: int = 1000,
-                 page_size: int = 100, **kwargs) -> None:
+    def __init__(
+        self,
+        http: SourceHTTP,
+        *,
+        budget: ZendeskBudget | None = None,
+        export_page_size: int = 1000,
+        page_size: int = 100,
+        **kwargs,
+    ) -> None:
         super().__init__(http, **kwargs)
         self.budget = budget or ZendeskBudget(RequestBudget(10, 60.0))
         self.http.budget = self.budget
@@ -187,12 +219,19 @@ class ZendeskConnector(Connector):
             account=RequestBudget(int(account), 60.0) if account else None,
         )
         http = SourceHTTP(
-            SOURCE, base, auth=requests.auth.HTTPBasicAuth(user, token), budget=budget,
+            SOURCE,
+            base,
+            auth=requests.auth.HTTPBasicAuth(user, token),
+            budget=budget,
             credentials_hint="check ZENDESK_EMAIL and ZENDESK_API_TOKEN (Basic auth '{email}/token:{api_token}'; "
             "token access must be enabled in Admin Center and the user must be an admin to export tickets)",
         )
-        return cls(http, budget=budget, export_page_size=int(env("ZENDESK_EXPORT_PAGE_SIZE", "1000")),
-                   page_size=int(env("ZENDESK_PAGE_SIZE", "100")))
+        return cls(
+            http,
+            budget=budget,
+            export_page_size=int(env("ZENDESK_EXPORT_PAGE_SIZE", "1000")),
+            page_size=int(env("ZENDESK_PAGE_SIZE", "100")),
+        )
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -214,8 +253,9 @@ class ZendeskConnector(Connector):
             return datetime.fromtimestamp(int(cursor["start_time"]), tz=UTC)
         return super().incremental_start(spec, cursor)
 
-    def _read_cursor_export(self, spec: StreamSpec, request: ReadRequest, landing: Landing,
-                            include: str | None) -> None:
+    def _read_cursor_export(
+        self, spec: StreamSpec, request: ReadRequest, landing: Landing, include: str | None
+    ) -> None:
         base = {"per_page": str(self.export_page_size)}
         if include:
             base["include"] = include
@@ -230,15 +270,25 @@ class ZendeskConnector(Connector):
             page = self._export_page(spec, EXPORT_TICKETS, params, request, landing, stamp="generated_timestamp")
             if not page.after_cursor:
                 raise SourceAPIError(
-                    "the export page has no after_cursor", source=SOURCE, stream=spec.name, window=request.window,
-                    hint="the incremental export changed shape; rerun later (the cursor did not move)")
+                    "the export page has no after_cursor",
+                    source=SOURCE,
+                    stream=spec.name,
+                    window=request.window,
+                    hint="the incremental export changed shape; rerun later (the cursor did not move)",
+                )
             if request.mode == "incremental":
-                landing.checkpoint({"after_cursor": page.after_cursor,
-                                    "updated_at": _iso(page.last_stamp) if page.last_stamp else
-                                    (request.cursor or {}).get("updated_at")})
+                landing.checkpoint(
+                    {
+                        "after_cursor": page.after_cursor,
+                        "updated_at": _iso(page.last_stamp)
+                        if page.last_stamp
+                        else (request.cursor or {}).get("updated_at"),
+                    }
+                )
             self._estimate(landing, start_ts, page.last_stamp, stop_at)
-            if page.end_of_stream or (stop_at is not None and page.last_stamp is not None
-                                      and page.last_stamp >= stop_at):
+            if page.end_of_stream or (
+                stop_at is not None and page.last_stamp is not None and page.last_stamp >= stop_at
+            ):
                 return
             params = {**base, "cursor": page.after_cursor}
 
@@ -250,24 +300,33 @@ class ZendeskConnector(Connector):
             page = self._export_page(spec, path, params, request, landing, stamp="timestamp")
             if page.end_time is None:
                 raise SourceAPIError(
-                    "the export page has no end_time", source=SOURCE, stream=spec.name, window=request.window,
-                    hint="the incremental export changed shape; rerun later (the cursor did not move)")
+                    "the export page has no end_time",
+                    source=SOURCE,
+                    stream=spec.name,
+                    window=request.window,
+                    hint="the incremental export changed shape; rerun later (the cursor did not move)",
+                )
             if request.mode == "incremental":
                 landing.checkpoint({"start_time": page.end_time, "updated_at": _iso(page.end_time)})
             self._estimate(landing, _epoch_seconds(request.start), page.last_stamp, stop_at)
             if page.end_of_stream or (stop_at is not None and page.end_time >= stop_at):
                 return
             if page.end_time < int(params["start_time"]) or (
-                    page.end_time == int(params["start_time"]) and page.last_stamp is None):
+                page.end_time == int(params["start_time"]) and page.last_stamp is None
+            ):
                 raise SourceAPIError(
-                    f"the export did not advance past start_time={params['start_time']}", source=SOURCE,
-                    stream=spec.name, window=request.window,
-                    hint="rerun later; if it persists, report it to Zendesk support with this start_time")
+                    f"the export did not advance past start_time={params['start_time']}",
+                    source=SOURCE,
+                    stream=spec.name,
+                    window=request.window,
+                    hint="rerun later; if it persists, report it to Zendesk support with this start_time",
+                )
             # The next page starts at end_time: rows of that second come again and are de-duplicated by id.
             params = {**params, "start_time": str(page.end_time)}
 
-    def _export_page(self, spec: StreamSpec, path: str, params: dict[str, str], request: ReadRequest,
-                     landing: Landing, *, stamp: str) -> ExportPage:
+    def _export_page(
+        self, spec: StreamSpec, path: str, params: dict[str, str], request: ReadRequest, landing: Landing, *, stamp: str
+    ) -> ExportPage:
         def stage(response: requests.Response, body: bytes) -> ExportPage:
             check_json_object(body)
             # Export pages are positioned by their tickets, whichever array this stream lands.
@@ -292,8 +351,13 @@ class ZendeskConnector(Connector):
         url: str | None = f"/api/v2/{spec.name}"
         query: dict[str, str] | None = params
         while url:
-            _, envelope = self.http.get(url, query, stream=spec.name, window=request.window,
-                                        validate=lambda r, body: self._stage_list(landing, body))
+            _, envelope = self.http.get(
+                url,
+                query,
+                stream=spec.name,
+                window=request.window,
+                validate=lambda r, body: self._stage_list(landing, body),
+            )
             has_more, next_url = envelope
             url = next_url if has_more else None
             query = None  # links.next carries every parameter
@@ -326,11 +390,17 @@ class ZendeskConnector(Connector):
             progress.expected_total = int(progress.rows / covered)
 
 
-def _read_envelope(con: duckdb.DuckDBPyConnection, body: bytes, *, records: str, stamp: str,
-                   tombstones: bool) -> ExportPage:
-    deleted = (f"(select coalesce(list([r->>'id', r->>'{stamp}']), []) from "
-               f"(select unnest(from_json(b->'{records}', '[\"json\"]')) as r) where r->>'status' = 'deleted')"
-               ) if tombstones else "[]"
+def _read_envelope(
+    con: duckdb.DuckDBPyConnection, body: bytes, *, records: str, stamp: str, tombstones: bool
+) -> ExportPage:
+    deleted = (
+        (
+            f"(select coalesce(list([r->>'id', r->>'{stamp}']), []) from "
+            f"(select unnest(from_json(b->'{records}', '[\"json\"]')) as r) where r->>'status' = 'deleted')"
+        )
+        if tombstones
+        else "[]"
+    )
     try:
         row = con.execute(
             f"""select b->>'$.after_cursor', (b->>'$.end_of_stream')::boolean, (b->>'$.end_time')::bigint,

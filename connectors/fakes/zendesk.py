@@ -65,8 +65,8 @@ TICKET_JSON = f"""json_object(
     'external_id', null,
     'via', json_object('channel', via_channel, 'source', json_object('from', json_object(), 'to', json_object(),
                        'rel', null)),
-    'created_at', {_iso('created_at')},
-    'updated_at', {_iso('updated_at')},
+    'created_at', {_iso("created_at")},
+    'updated_at', {_iso("updated_at")},
     'generated_timestamp', generated_timestamp,
     'type', type,
     'subject', subject,
@@ -109,33 +109,33 @@ METRIC_SET_JSON = f"""json_object(
     'url', $base || '/api/v2/ticket_metrics/' || ({zd.METRIC_SET_ID} + zid) || '.json',
     'id', {zd.METRIC_SET_ID} + zid,
     'ticket_id', zid,
-    'created_at', {_iso('created_at')},
-    'updated_at', {_iso('updated_at')},
+    'created_at', {_iso("created_at")},
+    'updated_at', {_iso("updated_at")},
     'group_stations', group_stations,
     'assignee_stations', assignee_stations,
     'reopens', reopens,
     'replies', replies,
-    'assignee_updated_at', {_iso('assignee_updated_at')},
-    'requester_updated_at', {_iso('requester_updated_at')},
-    'status_updated_at', {_iso('status_updated_at')},
-    'initially_assigned_at', {_iso('initially_assigned_at')},
-    'assigned_at', {_iso('assigned_at')},
-    'solved_at', {_iso('solved_at')},
-    'latest_comment_added_at', {_iso('latest_comment_added_at')},
+    'assignee_updated_at', {_iso("assignee_updated_at")},
+    'requester_updated_at', {_iso("requester_updated_at")},
+    'status_updated_at', {_iso("status_updated_at")},
+    'initially_assigned_at', {_iso("initially_assigned_at")},
+    'assigned_at', {_iso("assigned_at")},
+    'solved_at', {_iso("solved_at")},
+    'latest_comment_added_at', {_iso("latest_comment_added_at")},
     'custom_status_updated_at', null,
-    'reply_time_in_minutes', {_duration('reply_cal', 'reply_biz')},
-    'first_resolution_time_in_minutes', {_duration('first_res_cal', 'first_res_biz')},
-    'full_resolution_time_in_minutes', {_duration('full_res_cal', 'full_res_biz')},
-    'agent_wait_time_in_minutes', {_duration('agent_wait_cal', 'agent_wait_biz')},
-    'requester_wait_time_in_minutes', {_duration('requester_wait_cal', 'requester_wait_biz')},
-    'on_hold_time_in_minutes', {_duration('on_hold_cal', 'on_hold_biz')}
+    'reply_time_in_minutes', {_duration("reply_cal", "reply_biz")},
+    'first_resolution_time_in_minutes', {_duration("first_res_cal", "first_res_biz")},
+    'full_resolution_time_in_minutes', {_duration("full_res_cal", "full_res_biz")},
+    'agent_wait_time_in_minutes', {_duration("agent_wait_cal", "agent_wait_biz")},
+    'requester_wait_time_in_minutes', {_duration("requester_wait_cal", "requester_wait_biz")},
+    'on_hold_time_in_minutes', {_duration("on_hold_cal", "on_hold_biz")}
 )"""
 
 EVENT_JSON = f"""json_object(
     'id', id,
     'ticket_id', zid,
     'timestamp', ts,
-    'created_at', {_iso('zd_at')},
+    'created_at', {_iso("zd_at")},
     'updater_id', updater_id,
     'via', via,
     'system', json_object('client', 'Mozilla/5.0', 'ip_address', null, 'location', null, 'latitude', null,
@@ -153,8 +153,8 @@ RATING_JSON = f"""json_object(
     'requester_id', requester_id,
     'ticket_id', zid,
     'score', score,
-    'created_at', {_iso('created_at')},
-    'updated_at', {_iso('updated_at')},
+    'created_at', {_iso("created_at")},
+    'updated_at', {_iso("updated_at")},
     'comment', comment,
     'reason', reason,
     'reason_id', reason_id
@@ -163,11 +163,11 @@ RATING_JSON = f"""json_object(
 GROUP_JSON = f"""json_object(
     'url', $base || '/api/v2/groups/' || id || '.json', 'id', id, 'is_public', is_public, 'name', name,
     'description', description, 'default', "default", 'deleted', deleted,
-    'created_at', {_iso('created_at')}, 'updated_at', {_iso('updated_at')})"""
+    'created_at', {_iso("created_at")}, 'updated_at', {_iso("updated_at")})"""
 
 USER_JSON = f"""json_object(
     'id', id, 'url', $base || '/api/v2/users/' || id || '.json', 'name', name, 'email', email,
-    'created_at', {_iso('created_at')}, 'updated_at', {_iso('updated_at')},
+    'created_at', {_iso("created_at")}, 'updated_at', {_iso("updated_at")},
     'time_zone', iana_time_zone, 'iana_time_zone', iana_time_zone, 'phone', null, 'shared_phone_number', null,
     'photo', null, 'locale_id', 1, 'locale', 'en-US', 'organization_id', organization_id, 'role', role,
     'verified', true, 'external_id', null, 'tags', '[]'::json, 'alias', '', 'active', active, 'shared', false,
@@ -179,8 +179,8 @@ USER_JSON = f"""json_object(
 
 ORGANIZATION_JSON = f"""json_object(
     'url', $base || '/api/v2/organizations/' || id || '.json', 'id', id, 'name', name, 'shared_tickets', false,
-    'shared_comments', false, 'external_id', null, 'created_at', {_iso('created_at')},
-    'updated_at', {_iso('updated_at')}, 'domain_names', '[]'::json, 'details', details, 'notes', '',
+    'shared_comments', false, 'external_id', null, 'created_at', {_iso("created_at")},
+    'updated_at', {_iso("updated_at")}, 'domain_names', '[]'::json, 'details', details, 'notes', '',
     'group_id', null, 'tags', '[]'::json, 'organization_fields', json_object())"""
 
 SCORE_FILTERS = {
@@ -279,6 +279,14 @@ class FakeZendesk(FakeAPI):
             ("GET", r"/api/v2/organizations(?:\.json)?", self.organizations),
         ]
 
+    def start(self) -> FakeZendesk:
+        super().start()
+        # Headers and body go out in two writes; with Nagle's algorithm on, the body then
+        # waits for the client's delayed ACK (~40 ms a request on Linux). Real APIs do not.
+        assert self._server is not None
+        self._server.RequestHandlerClass.disable_nagle_algorithm = True
+        return self
+
     # -- what a test can do to the source ------------------------------------------------------
 
     def delete_ticket(self, ticket_id: int, at: datetime | None = None) -> None:
@@ -286,13 +294,26 @@ class FakeZendesk(FakeAPI):
         with self._deletions_lock:
             self._deletions[int(ticket_id)] = (at or self.store.clock).astimezone(UTC)
 
+    def set_rate_limits(
+        self, *, export: tuple[int, float] | None, account: tuple[int, float] | None = (700, 60.0)
+    ) -> None:
+        """Change the limits (requests, per seconds); None lifts one. Tests shrink the window."""
+        self.export_window = _Window(export)
+        self.account_window = _Window(account)
+
     def plain_text_429(self, path: str = ".*", *, retry_after: int = 1, times: int = 1, after: int = 0) -> Fault:
         """A 429 with a plain-text body, as Zendesk sends for some limits."""
-        return self.faults.add(Fault(
-            "status", path=path, times=times, after=after, status=429,
-            headers={"Retry-After": str(retry_after), "Content-Type": "text/plain; charset=utf-8"},
-            body=b"Rate limit for ticket updates exceeded, please wait before updating this ticket again",
-        ))
+        return self.faults.add(
+            Fault(
+                "status",
+                path=path,
+                times=times,
+                after=after,
+                status=429,
+                headers={"Retry-After": str(retry_after), "Content-Type": "text/plain; charset=utf-8"},
+                body=b"Rate limit for ticket updates exceeded, please wait before updating this ticket again",
+            )
+        )
 
     # -- auth, limits, errors ------------------------------------------------------------------
 
@@ -308,29 +329,47 @@ class FakeZendesk(FakeAPI):
         allowed, remaining, reset = self.account_window.take()
         account_limit = self.account_window.limit[0] if self.account_window.limit else 700
         if not allowed:
-            return Response(429, "Too Many Requests", {
-                "Content-Type": "text/plain; charset=utf-8", "Retry-After": str(max(math.ceil(reset), 1)),
-                "X-Rate-Limit": str(account_limit), "X-Rate-Limit-Remaining": "0"})
+            return Response(
+                429,
+                "Too Many Requests",
+                {
+                    "Content-Type": "text/plain; charset=utf-8",
+                    "Retry-After": str(max(math.ceil(reset), 1)),
+                    "X-Rate-Limit": str(account_limit),
+                    "X-Rate-Limit-Remaining": "0",
+                },
+            )
         headers = {"X-Rate-Limit": str(account_limit), "X-Rate-Limit-Remaining": str(remaining)}
         if request.path.startswith(EXPORT_PREFIX):
             ok, _, wait = self.export_window.take()
             if not ok:
                 seconds = str(max(math.ceil(wait), 1))
-                return Response(429, {"error": "APIRateLimitExceeded",
-                                      "description": "Number of allowed incremental export API requests per "
-                                                     "minute exceeded"},
-                                {**headers, "Retry-After": seconds, "ratelimit-reset": seconds})
+                return Response(
+                    429,
+                    {
+                        "error": "APIRateLimitExceeded",
+                        "description": "Number of allowed incremental export API requests per minute exceeded",
+                    },
+                    {**headers, "Retry-After": seconds, "ratelimit-reset": seconds},
+                )
         else:
-            headers.update({"ratelimit-limit": str(account_limit), "ratelimit-remaining": str(remaining),
-                            "ratelimit-reset": str(max(math.ceil(reset), 1))})
+            headers.update(
+                {
+                    "ratelimit-limit": str(account_limit),
+                    "ratelimit-remaining": str(remaining),
+                    "ratelimit-reset": str(max(math.ceil(reset), 1)),
+                }
+            )
         response = super()._dispatch(request)
         response.headers = {**headers, **response.headers}
         return response
 
     def error_body(self, status: int) -> dict:
         if status == 429:
-            return {"error": "APIRateLimitExceeded",
-                    "description": "Number of allowed API requests per minute exceeded"}
+            return {
+                "error": "APIRateLimitExceeded",
+                "description": "Number of allowed API requests per minute exceeded",
+            }
         if status >= 500:
             return {"error": "ServiceUnavailable", "description": "Zendesk is temporarily unavailable"}
         return {"error": "InvalidEndpoint", "description": "Not found"}
@@ -396,8 +435,10 @@ class FakeZendesk(FakeAPI):
                 return self._invalid("cursor is invalid", "InvalidPaginationParameter")
             inclusive = self.faults.take(request.path, ("duplicate",)) is not None
             op = ">=" if inclusive else ">"
-            where, params = f"(generated_timestamp, zid) {op} ($c_ts, $c_id)", {"c_ts": position[0],
-                                                                               "c_id": position[1]}
+            where, params = (
+                f"(generated_timestamp, zid) {op} ($c_ts, $c_id)",
+                {"c_ts": position[0], "c_id": position[1]},
+            )
         else:
             start = self._start_time(request)
             if isinstance(start, Response):
@@ -416,19 +457,27 @@ class FakeZendesk(FakeAPI):
         query = {k: v[0] for k, v in request.query.items() if k not in ("cursor", "start_time")}
         url = f"{self._base(request)}{request.path}"
         body = (
-            '{"after_url":' + _json_str(f"{url}?{urlencode({**query, 'cursor': after})}")
-            + ',"after_cursor":' + _json_str(after)
-            + ',"before_url":' + (_json_str(f"{url}?{urlencode({**query, 'cursor': before})}") if before else "null")
-            + ',"before_cursor":' + (_json_str(before) if before else "null")
-            + ',"end_of_stream":' + ("false" if more else "true")
-            + ',"tickets":[' + ",".join(r[2] for r in rows) + "]"
+            '{"after_url":'
+            + _json_str(f"{url}?{urlencode({**query, 'cursor': after})}")
+            + ',"after_cursor":'
+            + _json_str(after)
+            + ',"before_url":'
+            + (_json_str(f"{url}?{urlencode({**query, 'cursor': before})}") if before else "null")
+            + ',"before_cursor":'
+            + (_json_str(before) if before else "null")
+            + ',"end_of_stream":'
+            + ("false" if more else "true")
+            + ',"tickets":['
+            + ",".join(r[2] for r in rows)
+            + "]"
             + (',"metric_sets":[' + ",".join(r[3] for r in rows if r[3]) + "]" if include_metrics else "")
             + "}"
         )
         return Response(200, body)
 
-    def _export_rows(self, request: Request, table: str, where: str, params: dict, limit: int,
-                     include_metrics: bool) -> list[tuple]:
+    def _export_rows(
+        self, request: Request, table: str, where: str, params: dict, limit: int, include_metrics: bool
+    ) -> list[tuple]:
         metric = f"case when status <> 'deleted' then {METRIC_SET_JSON}::varchar end" if include_metrics else "null"
         sql = f"""select generated_timestamp, zid, {TICKET_JSON}::varchar, {metric}
                   from {table} where {where} and generated_timestamp <= $horizon
@@ -436,8 +485,17 @@ class FakeZendesk(FakeAPI):
         values = {**params, "horizon": self._horizon(), "base": self._base(request)}
         return self.store.cursor().execute(sql, used_params(sql, values)).fetchall()
 
-    def _time_based(self, request: Request, key: str, table: str, stamp: str, order: str, render: str,
-                    extra_where: str = "true", sideload: tuple[str, str] | None = None) -> Response:
+    def _time_based(
+        self,
+        request: Request,
+        key: str,
+        table: str,
+        stamp: str,
+        order: str,
+        render: str,
+        extra_where: str = "true",
+        sideload: tuple[str, str] | None = None,
+    ) -> Response:
         """Zendesk's time-based export paging, boundary duplicates and oversized pages included."""
         start = self._start_time(request)
         if isinstance(start, Response):
@@ -459,9 +517,12 @@ class FakeZendesk(FakeAPI):
             # Everything sharing the last timestamp comes along: the page may exceed per_page.
             upper = f"{stamp} <= $last"
             end_time = last if first != last else last + 1
-            more = more and bool(cur.execute(
-                f"select count(*) from {table} where {bounds} and {stamp} > $last",
-                {"start": start, "horizon": horizon, "last": last}).fetchone()[0])
+            more = more and bool(
+                cur.execute(
+                    f"select count(*) from {table} where {bounds} and {stamp} > $last",
+                    {"start": start, "horizon": horizon, "last": last},
+                ).fetchone()[0]
+            )
         else:
             upper, last, end_time = "true", None, start
         docs = f"select {render}::varchar from {table} where {bounds} and {upper} order by {stamp}, {order}"
@@ -469,22 +530,34 @@ class FakeZendesk(FakeAPI):
         rows = [r[0] for r in cur.execute(docs, used_params(docs, values)).fetchall()]
         query = {k: v[0] for k, v in request.query.items() if k != "start_time"}
         next_page = f"{self._base(request)}{request.path}?{urlencode({**query, 'start_time': end_time})}"
-        body = ('{"' + key + '":[' + ",".join(rows) + "]")
+        body = '{"' + key + '":[' + ",".join(rows) + "]"
         if sideload is not None:
             name, sideload_render = sideload
-            sql = (f"select {sideload_render}::varchar from {table} where {bounds} and {upper} "
-                   f"and status <> 'deleted' order by {stamp}, {order}")
+            sql = (
+                f"select {sideload_render}::varchar from {table} where {bounds} and {upper} "
+                f"and status <> 'deleted' order by {stamp}, {order}"
+            )
             body += f',"{name}":[' + ",".join(r[0] for r in cur.execute(sql, used_params(sql, values)).fetchall()) + "]"
-        body += (',"count":' + str(len(rows)) + ',"end_of_stream":' + ("false" if more else "true")
-                 + ',"end_time":' + str(end_time) + ',"next_page":' + _json_str(next_page) + "}")
+        body += (
+            ',"count":'
+            + str(len(rows))
+            + ',"end_of_stream":'
+            + ("false" if more else "true")
+            + ',"end_time":'
+            + str(end_time)
+            + ',"next_page":'
+            + _json_str(next_page)
+            + "}"
+        )
         return Response(200, body)
 
     def export_time_based(self, request: Request) -> Response:
         snaps = self._snapshots()
         where = "status <> 'deleted'" if (request.arg("exclude_deleted") or "").lower() == "true" else "true"
         sideload = ("metric_sets", METRIC_SET_JSON) if "metric_sets" in (request.arg("include") or "") else None
-        return self._time_based(request, "tickets", snaps["tickets"], "generated_timestamp", "zid", TICKET_JSON,
-                                where, sideload)
+        return self._time_based(
+            request, "tickets", snaps["tickets"], "generated_timestamp", "zid", TICKET_JSON, where, sideload
+        )
 
     def export_ticket_events(self, request: Request) -> Response:
         snaps = self._snapshots()
@@ -526,11 +599,13 @@ class FakeZendesk(FakeAPI):
         return self._list(request, "users", table, USER_JSON, where)
 
     def organizations(self, request: Request) -> Response:
-        return self._list(request, "organizations", self.store.snapshot("zd_orgs", zd.ORGANIZATIONS_SQL),
-                          ORGANIZATION_JSON)
+        return self._list(
+            request, "organizations", self.store.snapshot("zd_orgs", zd.ORGANIZATIONS_SQL), ORGANIZATION_JSON
+        )
 
-    def _list(self, request: Request, key: str, table: str, render: str, where: str = "true",
-              params: dict | None = None) -> Response:
+    def _list(
+        self, request: Request, key: str, table: str, render: str, where: str = "true", params: dict | None = None
+    ) -> Response:
         params = dict(params or {})
         if request.arg("page") is not None:  # page=N (offset); cursor pagination uses page[size]/page[after]
             return self._offset_list(request, key, table, render, where, params)
@@ -546,8 +621,10 @@ class FakeZendesk(FakeAPI):
                 return self._invalid("page cursor is invalid", "InvalidPaginationParameter")
             values["anchor"] = anchor
         if before is not None:
-            sql = (f"select id, {render}::varchar from (select * from {table} where {where} and id < $anchor "
-                   f"order by id desc limit {size + 1}) order by id")
+            sql = (
+                f"select id, {render}::varchar from (select * from {table} where {where} and id < $anchor "
+                f"order by id desc limit {size + 1}) order by id"
+            )
         else:
             bound = "id > $anchor" if after is not None else "true"
             sql = f"select id, {render}::varchar from {table} where {where} and {bound} order by id limit {size + 1}"
@@ -563,16 +640,31 @@ class FakeZendesk(FakeAPI):
             "next": f"{url}?{urlencode({**query, 'page[after]': after_cursor})}" if has_more and after_cursor else None,
             "prev": f"{url}?{urlencode({**query, 'page[before]': before_cursor})}" if before_cursor else None,
         }
-        meta = ('{"has_more":' + ("true" if has_more else "false") + ',"after_cursor":'
-                + (_json_str(after_cursor) if after_cursor else "null") + ',"before_cursor":'
-                + (_json_str(before_cursor) if before_cursor else "null") + "}")
-        body = ('{"' + key + '":[' + ",".join(r[1] for r in rows) + '],"meta":' + meta + ',"links":{"next":'
-                + (_json_str(links["next"]) if links["next"] else "null") + ',"prev":'
-                + (_json_str(links["prev"]) if links["prev"] else "null") + "}}")
+        meta = (
+            '{"has_more":'
+            + ("true" if has_more else "false")
+            + ',"after_cursor":'
+            + (_json_str(after_cursor) if after_cursor else "null")
+            + ',"before_cursor":'
+            + (_json_str(before_cursor) if before_cursor else "null")
+            + "}"
+        )
+        body = (
+            '{"'
+            + key
+            + '":['
+            + ",".join(r[1] for r in rows)
+            + '],"meta":'
+            + meta
+            + ',"links":{"next":'
+            + (_json_str(links["next"]) if links["next"] else "null")
+            + ',"prev":'
+            + (_json_str(links["prev"]) if links["prev"] else "null")
+            + "}}"
+        )
         return Response(200, body)
 
-    def _offset_list(self, request: Request, key: str, table: str, render: str, where: str,
-                     params: dict) -> Response:
+    def _offset_list(self, request: Request, key: str, table: str, render: str, where: str, params: dict) -> Response:
         per_page = self._per_page(request, 100, 100)
         if isinstance(per_page, Response):
             return per_page
@@ -581,22 +673,37 @@ class FakeZendesk(FakeAPI):
         except ValueError:
             return self._invalid("page must be a number", "InvalidPaginationParameter")
         if page < 1 or (page - 1) * per_page >= OFFSET_RECORD_CAP:
-            return self._invalid("Offset pagination is limited to the first 10000 records (100 pages). "
-                                 "Use cursor-based pagination instead.", "InvalidPaginationParameter")
+            return self._invalid(
+                "Offset pagination is limited to the first 10000 records (100 pages). "
+                "Use cursor-based pagination instead.",
+                "InvalidPaginationParameter",
+            )
         cur = self.store.cursor()
         count_sql = f"select count(*) from {table} where {where}"
         (total,) = cur.execute(count_sql, used_params(count_sql, params)).fetchone()
-        sql = (f"select {render}::varchar from {table} where {where} order by id "
-               f"limit {per_page} offset {(page - 1) * per_page}")
+        sql = (
+            f"select {render}::varchar from {table} where {where} order by id "
+            f"limit {per_page} offset {(page - 1) * per_page}"
+        )
         rows = cur.execute(sql, used_params(sql, {**params, "base": self._base(request)})).fetchall()
         query = {k: v[0] for k, v in request.query.items() if k != "page"}
         url = f"{self._base(request)}{request.path}"
         has_next = page * per_page < total and page * per_page < OFFSET_RECORD_CAP
         next_page = f"{url}?{urlencode({**query, 'page': page + 1})}" if has_next else None
         previous = f"{url}?{urlencode({**query, 'page': page - 1})}" if page > 1 else None
-        body = ('{"' + key + '":[' + ",".join(r[0] for r in rows) + '],"next_page":'
-                + (_json_str(next_page) if next_page else "null") + ',"previous_page":'
-                + (_json_str(previous) if previous else "null") + ',"count":' + str(total) + "}")
+        body = (
+            '{"'
+            + key
+            + '":['
+            + ",".join(r[0] for r in rows)
+            + '],"next_page":'
+            + (_json_str(next_page) if next_page else "null")
+            + ',"previous_page":'
+            + (_json_str(previous) if previous else "null")
+            + ',"count":'
+            + str(total)
+            + "}"
+        )
         return Response(200, body)
 
 

@@ -61,9 +61,10 @@ def versions_sql(deletions: dict[int, datetime]) -> str:
 
     ``deletions`` are tickets an agent deleted through the fake (zendesk id -> when).
     """
-    overlay = ", ".join(
-        f"({int(zid)}, timestamptz '{moment.isoformat()}')" for zid, moment in sorted(deletions.items())
-    ) or "(null, null)"
+    overlay = (
+        ", ".join(f"({int(zid)}, timestamptz '{moment.isoformat()}')" for zid, moment in sorted(deletions.items()))
+        or "(null, null)"
+    )
     return f"""
 with zt as (
     select t.*, row_number() over (order by t.ticket_id) as zid
@@ -199,7 +200,7 @@ calendar_minutes as (
     from intervals group by all
 ),
 business as (
-    {business_minutes_sql('intervals')}
+    {business_minutes_sql("intervals")}
 ),
 minutes as (
     select c.zid, c.kind, cast(round(c.calendar_minutes) as bigint) as calendar,
@@ -249,7 +250,7 @@ select
     case t.channel when 'phone' then 'voice' when 'email' then 'email' when 'chat' then 'chat'
          else 'web' end as via_channel,
     t.category,
-    {slug('sv.service_name')} as service_value,
+    {slug("sv.service_name")} as service_value,
     {GROUP_ID} + l.team_id as group_id,
     case when l.assignee_id is not null then {AGENT_ID} + l.assignee_id end as assignee_id,
     {END_USER_ID} + t.requester_id as requester_id,
@@ -286,8 +287,10 @@ left join system_touch s using (zid)
 
 def events_sql(versions: str, tickets: str) -> str:
     """One row per ticket audit visible at ``$clock`` (the incremental ticket event export)."""
-    via = ("case when e.event in ('close') then 'Rule' when e.event in ('create', 'resume', 'reopen', 'rate') "
-           "then case t.channel when 'email' then 'Mail' else 'Web form' end else 'Web form' end")
+    via = (
+        "case when e.event in ('close') then 'Rule' when e.event in ('create', 'resume', 'reopen', 'rate') "
+        "then case t.channel when 'email' then 'Mail' else 'Web form' end else 'Web form' end"
+    )
     child = f"({AUDIT_ID} + e.zid * 100000 + e.ord) * 10"
     return f"""
 with v as (
