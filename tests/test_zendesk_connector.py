@@ -306,6 +306,17 @@ def test_deleted_tickets_are_flagged_not_kept_live(zendesk) -> None:
     assert "5" not in expected_tickets(zendesk, exclude_deleted="true")
 
 
+def test_a_full_read_flags_the_metric_set_of_a_deleted_ticket(zendesk) -> None:
+    api, store = zendesk.apis["zendesk"], zendesk.store
+    load("ticket_metrics")
+    api.delete_ticket(7)
+    store.advance(timedelta(minutes=5))
+    start = datetime.combine(store.start_date, datetime.min.time(), tzinfo=UTC)
+    result = load("ticket_metrics", mode="full", start=start)
+    assert result.deleted == 1
+    assert query("select ticket_id from raw_zendesk.ticket_metrics where _is_deleted") == [("7",)]
+
+
 def test_bad_records_are_quarantined_and_the_load_goes_on(zendesk) -> None:
     def corrupt(body: bytes) -> bytes:
         doc = json.loads(body)
