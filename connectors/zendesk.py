@@ -169,10 +169,6 @@ class ZendeskBudget:
         if getattr(self._state, "exporting", False):
             self.export.acquire()
 
-    @property
-    def waited_seconds(self) -> float:
-        return self.export.waited_seconds + (self.account.waited_seconds if self.account else 0.0)
-
 
 @dataclass(frozen=True)
 class ExportPage:
