@@ -13,7 +13,8 @@ Streams and how each is read (source-apis.md section 4):
   flagged ``_is_deleted``.
 - ``ticket_metrics``: the same export with ``include=metric_sets``, landing the
   sideloaded ``metric_sets`` array (reply / resolution / wait times in business and
-  calendar minutes, reopens, replies, stations), with its own after_cursor.
+  calendar minutes, reopens, replies, stations), with its own after_cursor. A page that
+  carries the metric set on each ticket (``tickets[].metric_set``) instead lands from there.
   ``/api/v2/ticket_metrics`` is not used: it is newest-first and omits archived tickets.
 - ``ticket_events``: the time-based ticket event export (``/api/v2/incremental/ticket_events``),
   one audit per ticket update with its ``child_events`` (status, priority, group,
@@ -64,6 +65,7 @@ from connectors.core.landing import Landing, StreamSpec
 SOURCE = "zendesk"
 EXPORT_TICKETS = "/api/v2/incremental/tickets/cursor"
 EXPORT_TICKET_EVENTS = "/api/v2/incremental/ticket_events"
+PER_TICKET_METRIC_SETS = "$.tickets[*].metric_set"
 EXPORT_WINDOW_SECONDS = 61.0
 ISO_UPDATED_AT = "try_strptime(rec->>'updated_at', '%Y-%m-%dT%H:%M:%SZ') at time zone 'UTC'"
 
@@ -180,6 +182,8 @@ class ExportPage:
     last_stamp: int | None
     #: tickets the page reports deleted (status "deleted"), by their generated_timestamp
     deleted: dict[int | None, list[str]]
+    #: the page has a top-level metric_sets array
+    has_sideload: bool
 
 
 class ZendeskConnector(Connector):
@@ -338,7 +342,10 @@ class ZendeskConnector(Connector):
             # Export pages are positioned by their tickets, whichever array this stream lands.
             records = "$.ticket_events" if spec.name == "ticket_events" else "$.tickets"
             page = _read_envelope(landing.con, body, records=records, stamp=stamp, tombstones=spec.name == "tickets")
-            landing.page(body)
+            # Metric sets come as a top-level sideload array; a page that instead carries them
+            # on each ticket (the shape source-apis.md describes) lands from there.
+            per_ticket = spec.name == "ticket_metrics" and not page.has_sideload
+            landing.page(body, records_path=PER_TICKET_METRIC_SETS if per_ticket else None)
             for deleted_at, ids in page.deleted.items():
                 landing.deleted(ids, _moment(deleted_at))
             return page
@@ -412,19 +419,20 @@ def _read_envelope(
             f"""select b->>'$.after_cursor', (b->>'$.end_of_stream')::boolean, (b->>'$.end_time')::bigint,
                        (select max(try_cast(r->>'{stamp}' as bigint))
                         from (select unnest(from_json(b->'{records}', '["json"]')) as r)),
-                       {deleted}
+                       {deleted},
+                       json_type(b->'$.metric_sets') = 'ARRAY'
                 from (select json($body) as b)""",
             {"body": body.decode("utf-8")},
         ).fetchall()[0]
     except (duckdb.InvalidInputException, duckdb.ConversionException, UnicodeDecodeError) as exc:
         raise MalformedBody(str(exc)[:300]) from exc
-    after_cursor, end_of_stream, end_time, last_stamp, deleted_pairs = row
+    after_cursor, end_of_stream, end_time, last_stamp, deleted_pairs, has_sideload = row
     if end_of_stream is None:
         raise MalformedBody("export page without end_of_stream")
     deleted: dict[int | None, list[str]] = {}
     for ticket_id, stamp_text in deleted_pairs or []:
         deleted.setdefault(int(stamp_text) if (stamp_text or "").isdigit() else None, []).append(ticket_id)
-    return ExportPage(after_cursor, bool(end_of_stream), end_time, last_stamp, deleted)
+    return ExportPage(after_cursor, bool(end_of_stream), end_time, last_stamp, deleted, bool(has_sideload))
 
 
 def _epoch_seconds(moment: datetime) -> int:

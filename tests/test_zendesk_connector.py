@@ -160,6 +160,20 @@ def test_metric_sets_are_landed_from_the_sideload(zendesk) -> None:
     assert cursor("ticket_metrics")["after_cursor"]
 
 
+def test_metric_sets_carried_on_each_ticket_are_landed_too(zendesk) -> None:
+    def per_ticket(body: bytes) -> bytes:
+        doc = json.loads(body)
+        by_ticket = {m["ticket_id"]: m for m in doc.pop("metric_sets")}
+        for ticket in doc["tickets"]:
+            ticket["metric_set"] = by_ticket.get(ticket["id"])
+        return json.dumps(doc).encode()
+
+    zendesk.apis["zendesk"].faults.add(Fault("rewrite", path=EXPORT, transform=per_ticket))
+    result = load("ticket_metrics")
+    assert result.quarantined == 0
+    assert {t for (t,) in query("select ticket_id from raw_zendesk.ticket_metrics")} == set(expected_tickets(zendesk))
+
+
 # -- time-based export: oversized pages and duplicates at page boundaries ---------------------------
 
 
