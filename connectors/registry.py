@@ -6,11 +6,13 @@ from connectors.core.base import Connector
 from connectors.harvest import HarvestConnector
 from connectors.pagerduty import PagerDutyConnector
 from connectors.servicenow import ServiceNowConnector
+from connectors.zendesk import ZendeskConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "servicenow": ServiceNowConnector,
     "harvest": HarvestConnector,
     "pagerduty": PagerDutyConnector,
+    "zendesk": ZendeskConnector,
 }
 
 

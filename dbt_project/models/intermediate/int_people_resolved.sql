@@ -1,7 +1,7 @@
 {#- One row per human across sources, keyed on the normalised e-mail address.
     Each source contributes int_people__<source> (source, source_user_id, email,
     full_name, team_id, team_name, is_active). -#}
-{%- set sources = ['int_people__servicenow', 'int_people__harvest', 'int_people__pagerduty'] %}
+{%- set sources = ['int_people__servicenow', 'int_people__harvest', 'int_people__pagerduty', 'int_people__zendesk'] %}
 {%- set columns = ['source', 'source_user_id', 'email', 'full_name', 'team_id', 'team_name', 'is_active'] %}
 
 with
@@ -21,6 +21,7 @@ resolved as (
         max(case when source = 'servicenow' then source_user_id end) as servicenow_user_id,
         max(case when source = 'harvest' then source_user_id end) as harvest_user_id,
         max(case when source = 'pagerduty' then source_user_id end) as pagerduty_user_id,
+        max(case when source = 'zendesk' then source_user_id end) as zendesk_user_id,
         max(team_id) as team_id,
         bool_or(is_active) as is_active
     from identities
