@@ -10,6 +10,7 @@ from pathlib import Path
 
 from connectors.fakes.base import FakeAPI, OrgStore
 from connectors.fakes.harvest import FakeHarvest
+from connectors.fakes.runn import FakeRunn
 from connectors.fakes.servicenow import FakeServiceNow
 
 
@@ -26,9 +27,16 @@ def _harvest(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], d
     return api, lambda a: {"HARVEST_BASE_URL": a.url, "HARVEST_ACCOUNT_ID": "1234567", "HARVEST_ACCESS_TOKEN": token}
 
 
+def _runn(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]:
+    token = "LIVE_" + secrets.token_urlsafe(24)
+    api = FakeRunn(store, token=token, port=port)
+    return api, lambda a: {"RUNN_BASE_URL": a.url, "RUNN_API_TOKEN": token}
+
+
 FAKES: dict[str, Callable[[OrgStore, int], tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]]] = {
     "servicenow": _servicenow,
     "harvest": _harvest,
+    "runn": _runn,
 }
 
 
