@@ -27,7 +27,9 @@ def ensure_all_raw_tables(con) -> None:
     builds whichever sources an organisation uses: a staging model over an unused source
     reads an empty table instead of failing."""
     from connectors.core.landing import ensure_raw_table
+    from connectors.spreadsheets import ensure_tables as ensure_spreadsheet_tables
 
     for cls in CONNECTORS.values():
         for spec in cls.stream_specs():
             ensure_raw_table(con, spec)
+    ensure_spreadsheet_tables(con)
