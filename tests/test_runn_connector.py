@@ -279,3 +279,51 @@ def test_a_load_killed_midway_loses_and_duplicates_nothing_on_rerun(runn, monkey
     subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
                    check=True, capture_output=True, timeout=120)
     assert raw_rows(crash_path) == raw_rows(clean_path)
+
+
+@pytest.fixture(scope="module")
+def small_runn():
+    """The fake Runn over the small org (40 projects: tentative ones, placeholders, every pricing model)."""
+    from connectors.fakes.base import OrgStore
+    from connectors.fakes.runn import FakeRunn
+    from connectors.synthetic import OrgSpec, ensure_store
+    from tests.conftest import END_DATE
+
+    # Cached between runs like the demo's stores (4 s to generate on an idle machine).
+    path = ensure_store(OrgSpec(seed=42, profile="small", end_date=END_DATE))
+    store = OrgStore(path)
+    api = FakeRunn(store, token="LIVE_test", rate_limit=None).start()
+
+    class Suite:  # the shape all_records() expects
+        env = {"RUNN_BASE_URL": api.url, "RUNN_API_TOKEN": "LIVE_test"}
+
+    try:
+        yield Suite, store
+    finally:
+        api.stop()
+        store.close()
+
+
+def test_the_fake_serves_the_organisations_plans(small_runn) -> None:
+    suite, store = small_runn
+    projects = all_records(suite, "projects")
+    assert {p["pricingModel"] for p in projects.values()} == {"tm", "fp", "nb"}
+    assert any(not p["isConfirmed"] for p in projects.values()), "tentative projects"
+    placeholders = all_records(suite, "placeholders")
+    scheduled = all_records(suite, "assignments")
+    on_placeholders = [a for a in scheduled.values() if a["isPlaceholder"]]
+    assert on_placeholders and {str(a["personId"]) for a in on_placeholders} <= set(placeholders)
+    contracts = all_records(suite, "contracts").values()
+    assert any(c["minutesPerDay"] == 360 for c in contracts), "part-timers on shorter days"
+    assert any(c["rosteredDays"]["friday"] == 0 for c in contracts), "four-day weeks"
+    people = all_records(suite, "people")
+    assert len(people) == store.query("select count(*) from people")[0][0]
+    groups = {str(g["id"]): set(g["holidayIds"]) for g in all_records(suite, "holiday_groups").values()}
+    for holiday in all_records(suite, "time_offs_holidays").values():
+        person = people[str(holiday["personId"])]
+        assert holiday["holidayId"] in groups[str(person["holidaysGroupId"])]
+    runn_teams = {2000 + t for (t,) in store.query("select team_id from teams where time_tracking = 'runn'")}
+    actual_people = {str(a["personId"]) for a in all_records(suite, "actuals").values()}
+    assert actual_people and all(people[p]["teamId"] in runn_teams for p in actual_people)
+    events = all_records(suite, "activity_log", occurredAfter="2000-01-01").values()
+    assert {e["type"] for e in events} == {"actual_deleted", "assignment_deleted", "time_off_deleted"}
