@@ -698,7 +698,7 @@ class FakeRunn(FakeAPI):
     name = "runn"
 
     def __init__(self, store: OrgStore, *, token: str = "LIVE_secret-runn-token",
-                 rate_limit: tuple[int, float] | None = (120, 60.0), **kwargs) -> None:
+                 rate_limit: tuple[int, float] | None = (300, 60.0), **kwargs) -> None:
         self.token = token
         self.rate_limit = rate_limit
         self._calls: deque[float] = deque()
