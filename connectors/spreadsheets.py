@@ -298,7 +298,7 @@ def _errors(con: duckdb.DuckDBPyConnection, parts: list[str], file_name: str) ->
     if not parts:
         return []
     rows = con.execute(
-        "select _row, col, msg from (" + " union all ".join(parts) + f") order by _row, ord limit {MAX_ERRORS}"
+        "select _row, col, msg from (" + " union all ".join(parts) + f") order by _row, ord, msg limit {MAX_ERRORS}"
     ).fetchall()
     return [f"{file_name}: row {r}, column '{c}': {m}" for r, c, m in rows]
 
@@ -365,7 +365,7 @@ def _check_rows(con: duckdb.DuckDBPyConnection, kind: FileKind, file_name: str) 
     def other_row(condition: str, column: str, message: str) -> str:
         # name the first conflicting row: in this file if any, else in another file
         return f"""
-            select a._row, '{column}' as col, {order.get(column, 0)} as ord,
+            select a._row, '{column}' as col, {order.get(column, 0)} as ord, {len(conflicts)} as part,
                    {message} || arg_min(case when b._file = a._file then 'row ' || b._row
                                              else b._file || ' row ' || b._row end,
                                         (b._file <> a._file, b._file, b._row)) as msg
@@ -397,7 +397,8 @@ def _check_rows(con: duckdb.DuckDBPyConnection, kind: FileKind, file_name: str) 
         params += [file_name, file_name]
     if conflicts:
         rows = con.execute(
-            "select _row, col, msg from (" + " union all ".join(conflicts) + f") order by _row, ord limit {MAX_ERRORS}",
+            "select _row, col, msg from (" + " union all ".join(conflicts)
+            + f") order by _row, ord, part limit {MAX_ERRORS}",
             params,
         ).fetchall()
         if rows:
