@@ -82,6 +82,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         log.info("demo: fake APIs on " + ", ".join(f"{n} {a.url}" for n, a in suite.apis.items()))
         os.environ.update(suite.env)
         os.environ["ITOPS_WAREHOUSE"] = str(db_path)
+        # The sample spreadsheets fit the synthetic teams; a folder of the user's own wins.
+        if "ITOPS_FILES_DIR" not in os.environ:
+            from connectors.synthetic.spreadsheets import SAMPLES_DIR
+
+            os.environ["ITOPS_FILES_DIR"] = str(SAMPLES_DIR)
+        log.info(f"demo: spreadsheets from {os.environ['ITOPS_FILES_DIR']}")
         dagster_home()
         from dagster import DagsterInstance
 

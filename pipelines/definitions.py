@@ -9,17 +9,18 @@ from pipelines.defs.dbt import build_dbt_assets, dbt_resource
 from pipelines.defs.jobs import full_refresh_job
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.schedules import nightly_schedule
+from pipelines.defs.spreadsheets import spreadsheet_definitions
 
 
 def build_definitions() -> dg.Definitions:
     refresh = full_refresh_job()
-    return dg.Definitions(
+    return dg.Definitions.merge(dg.Definitions(
         assets=[*connector_assets(), build_dbt_assets()],
         jobs=[refresh],
         schedules=[nightly_schedule(refresh)],
         resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
         executor=dg.in_process_executor,
-    )
+    ), spreadsheet_definitions())
 
 
 defs = build_definitions()
