@@ -6,6 +6,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import socket
 import sys
 import time
@@ -111,10 +112,16 @@ def failure_summary(events: Iterable[dg.DagsterEvent]) -> tuple[str | None, str]
             error = error.cause
         if "Exceeded max_retries" in error.message and step == event.step_key:
             break
-        step, message = event.step_key, first_line(error.message)
+        step, message = event.step_key, first_line(_without_class(error.message, error.cls_name))
         if event.is_step_failure:
             break
     return step, redact(message)
+
+
+def _without_class(message: str, cls_name: str) -> str:
+    """``pkg.module.Failure: the message`` -> ``the message`` (the class is noise to a reader)."""
+    found = re.match(r"[\w.]*\b" + re.escape(cls_name) + r": ", message)
+    return message[found.end():] if found else message
 
 
 def process_tags() -> dict[str, str]:
