@@ -81,10 +81,14 @@ class ProgressBar(logging.Handler):
 
     def __init__(self, total: int, *, stream=None, every: float = 10.0) -> None:
         super().__init__(logging.DEBUG)
-        self.stream = stream or sys.stderr
+        # The process's real stderr: Dagster captures sys.stdout/sys.stderr of running steps.
+        self.stream = stream or sys.__stderr__
         self.total, self.done, self.loaded, self.rows = total, 0, 0, 0
         self.every = every
-        self._started = self._last = time.monotonic()
+        # Time spent on windows, per source (each source's step reports its own): loading
+        # definitions and reference streams first would make rates and ETAs meaningless.
+        self._elapsed: dict[str, float] = {}
+        self._last = 0.0
         self.bar = None
         if getattr(self.stream, "isatty", lambda: False)():
             from tqdm import tqdm
@@ -96,6 +100,7 @@ class ProgressBar(logging.Handler):
         info = getattr(record, "itops_backfill", None)
         if info is None:
             return
+        self._elapsed[info["source"]] = info.get("elapsed", 0.0)
         self.done += 1
         self.rows += info["rows"]
         self.loaded += 0 if info["skipped"] else 1
@@ -109,12 +114,14 @@ class ProgressBar(logging.Handler):
             self.stream.write(f"{time.strftime('%H:%M:%S')} {self.line()}\n")
             self.stream.flush()
 
+    def elapsed(self) -> float:
+        return max(sum(self._elapsed.values()), 1e-9)
+
     def rate(self) -> float:
-        return self.rows / max(time.monotonic() - self._started, 1e-9)
+        return self.rows / self.elapsed() if self.loaded else 0.0
 
     def line(self) -> str:
-        elapsed = time.monotonic() - self._started
-        per_window = elapsed / self.loaded if self.loaded else None
+        per_window = self.elapsed() / self.loaded if self.loaded else None
         eta = format_eta(per_window * (self.total - self.done)) if per_window else "?"
         share = self.done / self.total if self.total else 1.0
         filled = int(share * 20)

@@ -140,6 +140,10 @@ def test_backfill_resumes_after_interruption_matches_incremental_and_reruns_chan
             progress_log.removeHandler(recorder)
         assert second.success, second.error
         assert f"{todo.windows}/{todo.windows} windows (100%)" in shown.getvalue().splitlines()[-1]
+        # dbt was given the window (for incremental models; see docs/operations.md).
+        window_vars = f'"backfill_start": "{start}", "backfill_end": "{end}"'
+        assert any("dbt build" in entry.message and window_vars in entry.message
+                   for entry in instance.all_logs(second.run_id)), "dbt did not get the backfill window"
         reread = requested_days(harvest, "/v2/time_entries", "from", seen["harvest"])
         assert reread and not set(reread) & done_before, "finished windows were read again"
         assert set(reread) | done_before == {start + timedelta(days=i) for i in range(days)}
@@ -228,17 +232,17 @@ def test_cli_backfill_refuses_unconfigured_sources(capsys) -> None:
 def test_progress_bar_lines_count_windows_rows_rate_and_eta(tmp_path) -> None:
     out = (tmp_path / "progress.txt").open("w+")
     bar = ProgressBar(4, stream=out, every=0.0)
-    for rows, skipped in [(0, True), (120, False), (80, False), (0, True)]:
-        bar.handle(_record(rows, skipped))
+    for rows, skipped, elapsed in [(0, True, 0.01), (120, False, 1.0), (80, False, 2.0), (0, True, 2.01)]:
+        bar.handle(_record(rows, skipped, elapsed))
     bar.close()
     out.seek(0)
     last = out.read().strip().splitlines()[-1]
-    assert "4/4 windows (100%)" in last and "200 rows" in last and "rows/s" in last and "ETA" in last
+    assert last.endswith("4/4 windows (100%), 200 rows, 100 rows/s, ETA 0s"), last
 
 
-def _record(rows: int, skipped: bool) -> logging.LogRecord:
+def _record(rows: int, skipped: bool, elapsed: float) -> logging.LogRecord:
     record = logging.LogRecord("itops.backfill.progress", logging.DEBUG, __file__, 0, "window", (), None)
-    record.itops_backfill = {"source": "s", "stream": "t", "rows": rows, "skipped": skipped}
+    record.itops_backfill = {"source": "s", "stream": "t", "rows": rows, "skipped": skipped, "elapsed": elapsed}
     return record
 
 

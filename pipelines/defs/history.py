@@ -149,7 +149,8 @@ class WindowsProgress:
         self.rows += rows
         progress_log.debug(
             f"{self.source}/{stream} [{window[0]:%Y-%m-%d}]: {'already loaded' if skipped else f'{rows:,} rows'}",
-            extra={"itops_backfill": {"source": self.source, "stream": stream, "rows": rows, "skipped": skipped}},
+            extra={"itops_backfill": {"source": self.source, "stream": stream, "rows": rows, "skipped": skipped,
+                                      "elapsed": time.monotonic() - self._started}},
         )
         now = time.monotonic()
         if self.context is not None and now - self._last >= self.every:
