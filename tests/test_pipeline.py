@@ -46,7 +46,8 @@ def test_definitions_hold_stream_assets_dbt_models_checks_job_and_schedule() -> 
             "marts/fct_tickets", "marts/kpi_metrics", "staging/stg_servicenow__incidents"} <= keys
     graph = defs.resolve_asset_graph()
     parents = {k.to_user_string() for k in graph.get(dg.AssetKey(["staging", "stg_servicenow__incidents"])).parent_keys}
-    assert parents == {"raw_servicenow/incident"}
+    # The incremental stream and its daily-partitioned history both land in the raw table.
+    assert parents == {"raw_servicenow/incident", "history/servicenow/incident"}
     checks = graph.asset_check_keys
     assert any(c.asset_key == dg.AssetKey(["marts", "fct_tickets"]) and "unique_fct_tickets_ticket_key" in c.name
                for c in checks)
