@@ -21,7 +21,7 @@ from connectors.registry import CONNECTORS, build
 from pipelines.backfill import BackfillRangeError, ProgressBar, check_range, plan, run_backfill
 from pipelines.cli import main as itops
 from pipelines.definitions import build_definitions
-from pipelines.defs.history import HISTORY_PREFIX, progress_log
+from pipelines.defs.history import HISTORY_PREFIX, fact_streams, progress_log
 from pipelines.runner import execute_job, run_refresh
 from pipelines.status import collect
 from tests.conftest import END_DATE
@@ -91,7 +91,7 @@ def requested_days(api, path: str, param: str, since: int) -> list[date]:
 
 def incremental_pulls(store, days: list[datetime]) -> None:
     """What the nightly does on each day: every stream of every source, incrementally."""
-    connectors = {name: build(name) for name in CONNECTORS}
+    connectors = {name: build(name) for name in CONNECTORS if CONNECTORS[name].enabled()}
     for moment in days:
         store.set_clock(moment)
         with open_writer() as con:
@@ -105,6 +105,10 @@ def test_backfill_resumes_after_interruption_matches_incremental_and_reruns_chan
     fakes, tmp_path, monkeypatch
 ) -> None:
     store = fakes.store
+    # ServiceNow and Harvest only: both paths must cover the same sources, and this test is
+    # about the mechanics, which every source shares.
+    for key in [k for k in os.environ if k.startswith(("JIRA_", "ZENDESK_", "PAGERDUTY_", "RUNN_"))]:
+        monkeypatch.delenv(key)
     # A month of history keeps the test quick; both paths read from ITOPS_START_DATE on.
     start, end = date(2026, 10, 1), END_DATE
     monkeypatch.setenv("ITOPS_START_DATE", start.isoformat())
@@ -133,7 +137,8 @@ def test_backfill_resumes_after_interruption_matches_incremental_and_reruns_chan
         shown = io.StringIO()
         try:
             todo = plan(["servicenow", "harvest"], start, end)
-            assert todo.windows == 2 * days and todo.already_loaded >= len(done_before)
+            streams = sum(len(fact_streams(CONNECTORS[name])) for name in ("servicenow", "harvest"))
+            assert todo.windows == streams * days and todo.already_loaded >= len(done_before)
             second = run_backfill(defs, start=start, end=end, sources=["servicenow", "harvest"], instance=instance,
                                   progress=ProgressBar(todo.windows, stream=shown))
         finally:
@@ -155,7 +160,7 @@ def test_backfill_resumes_after_interruption_matches_incremental_and_reruns_chan
         before = fingerprint(backfilled, RAW_FACTS)
         seen = {name: len(api.requests) for name, api in fakes.apis.items()}
         history_only = [k for k in defs.resolve_job_def("history_backfill").asset_layer.executable_asset_keys
-                        if k.path[0] == HISTORY_PREFIX]
+                        if k.path[0] == HISTORY_PREFIX and k.path[1] in ("servicenow", "harvest")]
         again = execute_job(defs, "history_backfill", instance=instance, selection=history_only,
                             tags={"dagster/asset_partition_range_start": start.isoformat(),
                                   "dagster/asset_partition_range_end": (end - timedelta(days=1)).isoformat()})
