@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from connectors.core.base import Connector
 from connectors.harvest import HarvestConnector
+from connectors.jira import JiraConnector
 from connectors.servicenow import ServiceNowConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "servicenow": ServiceNowConnector,
     "harvest": HarvestConnector,
+    "jira": JiraConnector,
 }
 
 

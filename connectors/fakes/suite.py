@@ -10,6 +10,7 @@ from pathlib import Path
 
 from connectors.fakes.base import FakeAPI, OrgStore
 from connectors.fakes.harvest import FakeHarvest
+from connectors.fakes.jira import FakeJira
 from connectors.fakes.servicenow import FakeServiceNow
 
 
@@ -26,9 +27,17 @@ def _harvest(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], d
     return api, lambda a: {"HARVEST_BASE_URL": a.url, "HARVEST_ACCOUNT_ID": "1234567", "HARVEST_ACCESS_TOKEN": token}
 
 
+def _jira(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]:
+    token = secrets.token_urlsafe(24)
+    api = FakeJira(store, email="itops-integration@acme-corp.example", api_token=token, port=port)
+    return api, lambda a: {"JIRA_BASE_URL": a.url, "JIRA_EMAIL": "itops-integration@acme-corp.example",
+                           "JIRA_API_TOKEN": token}
+
+
 FAKES: dict[str, Callable[[OrgStore, int], tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]]] = {
     "servicenow": _servicenow,
     "harvest": _harvest,
+    "jira": _jira,
 }
 
 

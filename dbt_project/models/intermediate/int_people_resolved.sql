@@ -1,7 +1,7 @@
 {#- One row per human across sources, keyed on the normalised e-mail address.
     Each source contributes int_people__<source> (source, source_user_id, email,
     full_name, team_id, team_name, is_active). -#}
-{%- set sources = ['int_people__servicenow', 'int_people__harvest'] %}
+{%- set sources = ['int_people__servicenow', 'int_people__harvest', 'int_people__jira'] %}
 {%- set columns = ['source', 'source_user_id', 'email', 'full_name', 'team_id', 'team_name', 'is_active'] %}
 
 with
