@@ -134,6 +134,8 @@ class JiraConnector(Connector):
     source = SOURCE
     STREAMS = STREAMS
     required_env = ("JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN")
+    #: accounts per /users/search page (the API's maximum)
+    USERS_PAGE_SIZE = 1000
 
     def __init__(self, http: SourceHTTP, *, projects: list[str] | None = None, page_size: int = 100,
                  **kwargs) -> None:
@@ -194,7 +196,7 @@ class JiraConnector(Connector):
         # /users/search returns a bare array and may return fewer accounts than maxResults
         # (accounts we may not browse are dropped after the limit), so a short page is not
         # the end: step by maxResults until a page comes back empty.
-        start, size = 0, 1000
+        start, size = 0, self.USERS_PAGE_SIZE
         while True:
             _, count = self.http.get(
                 "/rest/api/3/users/search", {"startAt": str(start), "maxResults": str(size)},
