@@ -393,9 +393,12 @@ class JiraConnector(Connector):
     def _read_feedback(self, spec: StreamSpec, request: ReadRequest, landing: Landing) -> None:
         issues = next(s for s in self.STREAMS if s.name == "issues")
         ensure_raw_table(landing.con, issues)
+        # A rating sets the issue's Satisfaction field: ask only for rated requests (one call
+        # each); on a site without that field, ask for every resolved request (404 = none).
+        rated_field = self.field_ids(spec.name, request).get("Satisfaction")
         after: tuple[datetime, str] | None = None
         while True:
-            batch = self._resolved_issues(landing.con, issues, request, after)
+            batch = self._resolved_issues(landing.con, issues, request, after, rated_field)
             if not batch:
                 return
             items: list[str] = []
@@ -416,16 +419,21 @@ class JiraConnector(Connector):
 
     @staticmethod
     def _resolved_issues(con: duckdb.DuckDBPyConnection, issues: StreamSpec, request: ReadRequest,
-                         after: tuple[datetime, str] | None) -> list[tuple[str, str, str, datetime]]:
-        """The next batch of landed, resolved issues updated in the window, in (updated_at, id) order."""
-        keyset = ""
+                         after: tuple[datetime, str] | None, rated_field: str | None,
+                         ) -> list[tuple[str, str, str, datetime]]:
+        """The next batch of landed, resolved (and, if the site has the field, rated) issues
+        updated in the window, in (updated_at, id) order."""
+        conditions = ""
         params: list = [request.start, request.end]
         if after is not None:
-            keyset = " and (updated_at > ? or (updated_at = ? and id > ?))"
+            conditions = " and (updated_at > ? or (updated_at = ? and id > ?))"
             params += [after[0], after[0], after[1]]
+        if rated_field:
+            conditions += " and json_extract(record, ?) is not null and json_type(json_extract(record, ?)) <> 'NULL'"
+            params += [f'$.fields."{rated_field}"'] * 2
         return con.execute(
             f"""select id, key, record->'fields'->>'updated', updated_at from {issues.table}
-                where not _is_deleted and updated_at >= ? and updated_at < ?{keyset}
+                where not _is_deleted and updated_at >= ? and updated_at < ?{conditions}
                   and (record->'fields'->'status'->'statusCategory'->>'key') = 'done'
                 order by updated_at, id limit {FEEDBACK_BATCH}""",
             params,
@@ -445,27 +453,26 @@ class _Page:
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, body: bytes) -> _Page:
-    """Envelope and keyset of a search page: isLast, nextPageToken, the greatest (updated ms, id)
-    among its records, and the issues whose embedded changelog is incomplete."""
+    """Envelope and keyset of a search page in one parse: isLast, nextPageToken, the greatest
+    (updated ms, id) among its records, and the issues whose embedded changelog is incomplete
+    (``changelog.total`` above the histories it holds, ``maxResults``)."""
     try:
         row = con.execute(
             """
-            with doc as (select json($body) as j),
-            recs as (select unnest(from_json(j->'$.issues', '["json"]')) as rec from doc),
-            keyed as (
-                select epoch_ms(try_cast(rec->'fields'->>'updated' as timestamptz)) as updated_ms,
-                       try_cast(rec->>'id' as bigint) as issue_id,
-                       rec->>'id' as id,
-                       coalesce(try_cast(rec->'changelog'->>'total' as bigint), 0) as total,
-                       coalesce(json_array_length(rec->'changelog'->'histories'), 0) as held
-                from recs
+            with doc as materialized (
+                select from_json($body, '{"issues": ["json"], "isLast": "boolean", "nextPageToken": "varchar"}') as d
+            ),
+            keyed as materialized (
+                select epoch_ms(try_cast(v[1] as timestamptz)) as updated_ms, try_cast(v[2] as bigint) as issue_id,
+                       v[2] as id, coalesce(try_cast(v[3] as bigint), 0) as total,
+                       coalesce(try_cast(v[4] as bigint), json_array_length(rec, '$.changelog.histories'), 0) as held
+                from (select rec, json_extract_string(rec, ['$.fields.updated', '$.id', '$.changelog.total',
+                                                            '$.changelog.maxResults']) as v
+                      from (select unnest(d.issues) as rec from doc))
             )
-            select (select count(*) from recs),
-                   coalesce((select (j->>'$.isLast')::boolean from doc), false),
-                   (select j->>'$.nextPageToken' from doc),
-                   (select max_by(updated_ms, (updated_ms, issue_id)) from keyed
-                    where updated_ms is not null and issue_id is not null),
-                   (select max_by(issue_id, (updated_ms, issue_id)) from keyed
+            select (select count(*) from keyed), (select coalesce(d.isLast, false) from doc),
+                   (select d.nextPageToken from doc),
+                   (select max((updated_ms, issue_id)) from keyed
                     where updated_ms is not null and issue_id is not null),
                    (select coalesce(list(id order by id), []) from keyed where total > held and id is not null)
             """,
@@ -473,10 +480,10 @@ def _summarise(con: duckdb.DuckDBPyConnection, body: bytes) -> _Page:
         ).fetchall()[0]
     except (duckdb.InvalidInputException, duckdb.ConversionException, UnicodeDecodeError) as exc:
         raise MalformedBody(str(exc)[:300]) from exc
-    count, is_last, token, updated_ms, issue_id, truncated = row
+    count, is_last, token, key, truncated = row
     if not is_last and token is None and count == 0:
         is_last = True  # an empty page without a token cannot lead anywhere
-    last_key = (int(updated_ms), int(issue_id)) if updated_ms is not None else None
+    last_key = (int(key[0]), int(key[1])) if key is not None else None
     return _Page(count, bool(is_last), token, last_key, list(truncated))
 
 

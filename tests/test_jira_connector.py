@@ -365,11 +365,28 @@ def test_request_feedback_is_the_csat_of_resolved_requests(fakes, tiny_store) ->
            qualify c.score is not null""").fetchall())
     con.close()
     assert got == truth and len(got) > 10
+    # Only requests whose Satisfaction field says they were rated are asked for their feedback.
     feedback_calls = [r for r in fakes.apis["jira"].requests if r.path.endswith("/feedback")]
-    assert {r.status for r in feedback_calls} == {200, 404}  # 404: no feedback given
+    assert len(feedback_calls) == len(truth) and {r.status for r in feedback_calls} == {200}
     assert result.rows == len(truth)
     again = load("request_feedback")
-    assert again.requests < len(feedback_calls) / 10  # only the overlap window is asked again
+    assert again.requests < len(feedback_calls) / 5  # only the overlap window is asked again
+
+
+def test_feedback_without_a_satisfaction_field_asks_every_resolved_request(fakes, monkeypatch) -> None:
+    original = JiraConnector.field_ids
+
+    def without_satisfaction(self, stream, request):
+        return {k: v for k, v in original(self, stream, request).items() if k != "Satisfaction"}
+
+    load()
+    monkeypatch.setattr(JiraConnector, "field_ids", without_satisfaction)
+    result = load("request_feedback")
+    calls = [r for r in fakes.apis["jira"].requests if r.path.endswith("/feedback")]
+    resolved = query("""select count(*) from raw_jira.issues
+                        where (record->'fields'->'status'->'statusCategory'->>'key') = 'done'""")[0][0]
+    assert len(calls) == resolved > result.rows > 10
+    assert {r.status for r in calls} == {200, 404}  # 404: no feedback given
 
 
 def test_reference_streams_and_short_user_pages(fakes, monkeypatch) -> None:

@@ -251,24 +251,25 @@ class FakeJira(FakeAPI):
         table = self._issues_table()
         where = f"({query.where}) and {self._visible()}"
         cur = self.store.cursor()
+        # The page's ids first (one row more than the page says whether another follows),
+        # then only those issues rendered: rendering every match for every page is quadratic.
+        ids_sql = f"select issue_id from {table} where {where} order by {query.order_by} " \
+                  f"limit {limit + 1} offset {offset}"
+        ids = [row[0] for row in cur.execute(ids_sql, used_params(ids_sql, query.params)).fetchall()]
+        is_last = len(ids) <= limit
+        ids = ids[:limit]
         render = self._render_issue(fields, "changelog" in expand)
         sql = f"""
-            select count(*) over () as matched, {render}::varchar as doc
-            from {table} where {where}
-            order by {query.order_by}
-            limit {limit} offset {offset}"""
-        params = {**query.params, "climit": self.changelog_limit, "site": self.site}
-        rows = cur.execute(sql, used_params(sql, params)).fetchall()
-        if rows:
-            matched = rows[0][0]
-        else:
-            count_sql = f"select count(*) from {table} where {where}"
-            matched = cur.execute(count_sql, used_params(count_sql, params)).fetchone()[0]
-        is_last = offset + len(rows) >= matched
-        body = '{"issues":[' + ",".join(doc for _, doc in rows) + "]"
+            select {render}::varchar
+            from (select unnest($ids) as issue_id, generate_subscripts($ids, 1) as pos) page
+            join {table} using (issue_id)
+            order by pos"""
+        params = {"ids": ids, "climit": self.changelog_limit, "site": self.site}
+        docs = [doc for (doc,) in cur.execute(sql, used_params(sql, params)).fetchall()] if ids else []
+        body = '{"issues":[' + ",".join(docs) + "]"
         if not is_last:
             next_token = base64.urlsafe_b64encode(
-                json.dumps({"o": offset + len(rows), "q": query_id}).encode()).decode()
+                json.dumps({"o": offset + len(docs), "q": query_id}).encode()).decode()
             body += ',"nextPageToken":' + json.dumps(next_token)
         body += ',"isLast":' + ("true" if is_last else "false") + "}"
         return Response(200, body)
@@ -298,9 +299,9 @@ class FakeJira(FakeAPI):
 
     def _find_issue(self, issue: str) -> tuple[str, int] | None:
         table = self._issues_table()
-        column = "cast(issue_id as varchar)" if issue.isdigit() else "issue_key"
+        column, value = ("issue_id", int(issue)) if issue.isdigit() else ("issue_key", issue)
         row = self.store.cursor().execute(
-            f"select issue_id from {table} where {column} = ? and {self._visible()}", [issue]
+            f"select issue_id from {table} where {column} = ? and {self._visible()}", [value]
         ).fetchone()
         return (table, row[0]) if row else None
 
