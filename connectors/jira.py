@@ -30,11 +30,13 @@ How issues are read, and why:
 * **Custom fields** are found by name in ``/rest/api/3/field`` (their ids differ per site).
 * **Scope**: ``JIRA_PROJECTS`` (comma-separated keys), else every JSM (``service_desk``) project.
 
-``request_feedback`` asks ``/rest/servicedeskapi/request/{id}/feedback`` for each
-resolved issue landed with ``updated`` in the read window (a rating sets the issue's
-Satisfaction field, which bumps ``updated``, so new ratings are always in some window);
-404 means no feedback. The source record is kept whole under ``feedback``, next to the
-issue it belongs to (id, key, updated), which the API response does not repeat.
+``request_feedback`` asks ``/rest/servicedeskapi/request/{id}/feedback`` (one call per
+request, the API has no list) for the resolved issues landed with ``updated`` in the read
+window whose *Satisfaction* field shows a rating; on a site without that field, for every
+resolved issue (404 = no feedback). A rating sets the field, which bumps ``updated``, so a
+new rating always falls in some window. The feedback body is kept whole under
+``feedback``, next to the issue it belongs to (id, key, updated), which it does not repeat.
+Its cursor is the (updated, id) of the last issue asked, checkpointed every 200 issues.
 
 Environment: ``JIRA_BASE_URL`` (https://<site>.atlassian.net), ``JIRA_EMAIL``,
 ``JIRA_API_TOKEN``; optional ``JIRA_PROJECTS``, ``JIRA_PAGE_SIZE`` (100),
