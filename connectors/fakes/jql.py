@@ -134,11 +134,9 @@ class _Parser:
     # -- grammar ---------------------------------------------------------------------------------
 
     def query(self) -> Translation:
-        where = "true"
-        if self.peek() is not None and not (self.at_word("ORDER") and self._is_order_by()):
-            where = self.or_expr()
-        else:
-            raise JQLError(UNBOUNDED)
+        if self.peek() is None or (self.at_word("ORDER") and self._is_order_by()):
+            raise JQLError(UNBOUNDED)  # no restriction before ORDER BY
+        where = self.or_expr()
         order = "issue_id asc"
         if self.at_word("ORDER"):
             order = self.order_by()
