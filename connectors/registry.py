@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connectors.core.base import Connector
 from connectors.harvest import HarvestConnector
+from connectors.jira import JiraConnector
 from connectors.pagerduty import PagerDutyConnector
 from connectors.runn import RunnConnector
 from connectors.servicenow import ServiceNowConnector
@@ -15,6 +16,7 @@ CONNECTORS: dict[str, type[Connector]] = {
     "pagerduty": PagerDutyConnector,
     "zendesk": ZendeskConnector,
     "runn": RunnConnector,
+    "jira": JiraConnector,
 }
 
 

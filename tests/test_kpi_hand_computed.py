@@ -111,6 +111,7 @@ def built(tmp_path_factory) -> Path:
                 landing.page(json.dumps({key or spec.name: records.get(spec.name, [])}))
                 result = landing.finish()
                 assert result.quarantined == 0
+        ensure_all_raw_tables(con)  # as the refresh does: other registered sources' raw tables exist, empty
     target = ROOT / "dbt_project" / "target" / f"test-{uuid.uuid4().hex[:8]}"
     proc = subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", "dbt_project", "--profiles-dir",

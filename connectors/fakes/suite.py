@@ -10,6 +10,7 @@ from pathlib import Path
 
 from connectors.fakes.base import FakeAPI, OrgStore
 from connectors.fakes.harvest import FakeHarvest
+from connectors.fakes.jira import FakeJira
 from connectors.fakes.pagerduty import FakePagerDuty
 from connectors.fakes.runn import FakeRunn
 from connectors.fakes.servicenow import FakeServiceNow
@@ -44,10 +45,19 @@ def _zendesk(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], d
     api = FakeZendesk(store, email=email, api_token=token, port=port, export_rate_limit=(30, 60.0))
     return api, lambda a: {"ZENDESK_BASE_URL": a.url, "ZENDESK_EMAIL": email, "ZENDESK_API_TOKEN": token,
                            "ZENDESK_MAX_EXPORT_REQUESTS_PER_MINUTE": "30"}
+
+
 def _runn(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]:
     token = "LIVE_" + secrets.token_urlsafe(24)
     api = FakeRunn(store, token=token, port=port)
     return api, lambda a: {"RUNN_BASE_URL": a.url, "RUNN_API_TOKEN": token}
+
+
+def _jira(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]:
+    token = secrets.token_urlsafe(24)
+    api = FakeJira(store, email="itops-integration@acme-corp.example", api_token=token, port=port)
+    return api, lambda a: {"JIRA_BASE_URL": a.url, "JIRA_EMAIL": "itops-integration@acme-corp.example",
+                           "JIRA_API_TOKEN": token}
 
 
 FAKES: dict[str, Callable[[OrgStore, int], tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]]] = {
@@ -56,6 +66,7 @@ FAKES: dict[str, Callable[[OrgStore, int], tuple[FakeAPI, Callable[[FakeAPI], di
     "pagerduty": _pagerduty,
     "zendesk": _zendesk,
     "runn": _runn,
+    "jira": _jira,
 }
 
 

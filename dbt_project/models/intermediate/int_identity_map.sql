@@ -8,7 +8,7 @@
     normalised e-mail (person_id = person_key(email)); accounts without any e-mail are left out.
     team_rank orders the sources for the person's team (see int_people_resolved). -#}
 {%- set sources = ['int_people__servicenow', 'int_people__harvest', 'int_people__runn', 'int_people__spreadsheets',
-                   'int_people__pagerduty', 'int_people__zendesk'] %}
+                   'int_people__pagerduty', 'int_people__zendesk', 'int_people__jira'] %}
 {%- set columns = ['source', 'source_user_id', 'email', 'full_name', 'team_id', 'team_name', 'is_active'] %}
 {%- set team_precedence = ['runn', 'spreadsheets', 'servicenow'] %}
 

@@ -36,6 +36,7 @@ grouped as (
         max(case when source = 'runn' then source_user_id end) as runn_person_id,
         max(case when source = 'pagerduty' then source_user_id end) as pagerduty_user_id,
         max(case when source = 'zendesk' then source_user_id end) as zendesk_user_id,
+        max(case when source = 'jira' then source_user_id end) as jira_account_id,
         bool_or(is_active) as is_active
     from accounts
     group by person_id, email
@@ -53,6 +54,7 @@ resolved as (
         grouped.runn_person_id,
         grouped.pagerduty_user_id,
         grouped.zendesk_user_id,
+        grouped.jira_account_id,
         team_choice.team_id,
         team_choice.team_name,
         grouped.is_active
