@@ -19,8 +19,10 @@
     kpi_dimensions_override, so an expectation lists a handful of rows. -#}
 {% macro kpi_rollup(relation, metric, unit, kind, expr=none, num=none, den=none, scale=1,
                     dimensions=['all'], grains=['day', 'week', 'month']) -%}
-    {%- set grains = var('kpi_grains_override', grains) -%}
-    {%- set dimensions = var('kpi_dimensions_override', dimensions) -%}
+    {#- Overrides narrow the grains and dimensions a call produces; they never add any (a
+        backlog measured at month ends must not be rolled up from daily snapshots). -#}
+    {%- set grains = grains | select('in', var('kpi_grains_override', grains)) | list -%}
+    {%- set dimensions = dimensions | select('in', var('kpi_dimensions_override', dimensions)) | list -%}
     {%- set dim_columns = {'source': 'source', 'team': 'team_id', 'service': 'service_id',
                            'priority': 'priority', 'person': 'person_id', 'project': 'project_id'} -%}
     {%- if kind == 'count' -%}
@@ -74,5 +76,13 @@
             {%- do parts.append(sql) -%}
         {%- endfor -%}
     {%- endfor -%}
+    {%- if parts | length == 0 %}
+    select
+        cast(null as varchar) as metric, cast(null as varchar) as grain, cast(null as date) as period_start,
+        cast(null as varchar) as dimension, cast(null as varchar) as dimension_value,
+        cast(null as {{ type_double() }}) as numerator, cast(null as {{ type_double() }}) as denominator,
+        cast(null as {{ type_double() }}) as value, cast(null as varchar) as unit
+    where 1 = 0
+    {%- endif %}
     {{ parts | join('\n    union all\n') }}
 {%- endmacro %}

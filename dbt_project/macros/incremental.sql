@@ -1,0 +1,58 @@
+{#- Incremental refresh of the ticket facts.
+
+    int_ticket_fingerprints hashes, per ticket, everything a fact row is computed from: the
+    ticket's canonical record, its whole status history, the business-calendar
+    configuration (and for SLAs the source SLA records and the targets). An incremental
+    model stores the hash it was built from in `source_fingerprint`; before each run the
+    pre-hook below deletes the rows of every ticket that
+
+      - is gone from the sources (deleted there, or its source removed),
+      - has a different fingerprint now (any late update, reopen, history row, calendar edit),
+      - was updated within the lookback window (var ticket_lookback_hours, default 72,
+        measured from the newest update of the ticket's own source), a safety net for
+        inputs without a fingerprint,
+      - or matches `extra_condition` (running SLAs, whose verdict depends on the as-of time),
+
+    and the model then appends every ticket that has no rows: the deleted ones and new ones
+    (including backfilled history, whatever its dates). A run therefore leaves exactly the
+    rows a full refresh would build. -#}
+
+{% macro fingerprint(columns) -%}
+    md5(
+    {%- for column in columns %}
+        coalesce(cast({{ column }} as varchar), '~'){{ " || '|' ||" if not loop.last }}
+    {%- endfor %}
+    )
+{%- endmacro %}
+
+{% macro delete_stale_ticket_rows(fingerprint_column, extra_condition=none) -%}
+    {%- if is_incremental() -%}
+    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'source_fingerprint' not in stored_columns -%}
+        {{ exceptions.raise_compiler_error(this ~ " was built by an earlier version of the project (no "
+            ~ "source_fingerprint column). Rebuild it once: dbt build --full-refresh --select " ~ this.identifier ~ "+") }}
+    {%- endif %}
+    delete from {{ this }}
+    where ticket_key in (
+        select stored.ticket_key
+        from (select distinct ticket_key, source_fingerprint from {{ this }}) as stored
+        left join {{ ref('int_ticket_fingerprints') }} as current_state
+            on current_state.ticket_key = stored.ticket_key
+        where current_state.ticket_key is null
+            or current_state.{{ fingerprint_column }} <> stored.source_fingerprint
+            or current_state.is_in_lookback
+    )
+    {%- if extra_condition %}
+        or ticket_key in (select ticket_key from {{ this }} where {{ extra_condition }})
+    {%- endif %}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The tickets a model must (re)build: all on a full refresh, those without rows otherwise. -#}
+{% macro tickets_without_rows(alias) -%}
+    {%- if is_incremental() %}
+    and not exists (select 1 from {{ this }} as built where built.ticket_key = {{ alias }}.ticket_key)
+    {%- endif %}
+{%- endmacro %}
