@@ -1,7 +1,9 @@
 {#- One row per change request from every source. A change is completed when it is closed
     with an outcome (successful, successful_issues, unsuccessful); canceled changes and
-    open ones are not. is_failed (DORA's change failure): unsuccessful, or it caused an
-    incident. -#}
+    open ones are not. Of completed changes:
+      is_successful  outcome successful and no incident caused (a clean success);
+      is_failed      DORA's change failure: unsuccessful, or it caused an incident.
+    A change implemented with issues but no incident is neither. -#}
 with
 
 changes as (
@@ -32,7 +34,7 @@ measured as (
         closed_at is not null and outcome in ('successful', 'successful_issues', 'unsuccessful') as is_completed,
         case
             when closed_at is not null and outcome in ('successful', 'successful_issues', 'unsuccessful')
-                then outcome = 'successful'
+                then outcome = 'successful' and not coalesce(caused_incident, false)
         end as is_successful,
         case
             when closed_at is not null and outcome in ('successful', 'successful_issues', 'unsuccessful')

@@ -249,7 +249,10 @@ piece_totals as (
 
     select
         sla_key,
+        sum(counted_seconds) as counted_seconds,
         sum(elapsed_seconds) as elapsed_seconds,
+        sum(case when status_category = 'pending' and piece_end_at is not null
+                 then {{ seconds_between('piece_start_at', 'piece_end_at') }} else 0 end) as paused_seconds_to_stop,
         sum(paused_seconds) as paused_seconds
     from measured_pieces
     group by 1
@@ -273,12 +276,19 @@ engine_verdicts as (
         slas.started_at,
         breaches.breach_at,
         slas.stopped_at,
-        coalesce(piece_totals.elapsed_seconds, 0) / 60.0 as elapsed_minutes,
-        coalesce(piece_totals.paused_seconds, 0) / 60.0 as paused_minutes,
+        -- a stopped clock's time is final; a running one's is measured at the as-of instant
+        case
+            when slas.stopped_at is not null then coalesce(piece_totals.counted_seconds, 0)
+            else coalesce(piece_totals.elapsed_seconds, 0)
+        end / 60.0 as elapsed_minutes,
+        case
+            when slas.stopped_at is not null then coalesce(piece_totals.paused_seconds_to_stop, 0)
+            else coalesce(piece_totals.paused_seconds, 0)
+        end / 60.0 as paused_minutes,
         slas.stopped_at is null and slas.status_category <> 'canceled' as is_running,
         slas.stopped_at is null and slas.status_category = 'pending' as is_paused,
         case
-            when slas.stopped_at is not null then coalesce(piece_totals.elapsed_seconds, 0) > slas.target_minutes * 60
+            when slas.stopped_at is not null then coalesce(piece_totals.counted_seconds, 0) > slas.target_minutes * 60
             when slas.status_category = 'canceled' then null
             when breaches.breach_at <= as_of.as_of_at then true
         end as is_breached,
