@@ -17,12 +17,36 @@
     (including backfilled history, whatever its dates). A run therefore leaves exactly the
     rows a full refresh would build. -#}
 
+{#- A text fingerprint of one row's columns. DuckDB: its 64-bit hash() (cheap at millions of
+    rows; a DuckDB upgrade that changed it would rebuild every ticket once, nothing worse). -#}
 {% macro fingerprint(columns) -%}
+    {{ return(adapter.dispatch('fingerprint', 'itops_kpi')(columns)) }}
+{%- endmacro %}
+
+{% macro default__fingerprint(columns) -%}
+    cast(hash({{ columns | join(', ') }}) as varchar)
+{%- endmacro %}
+
+{% macro postgres__fingerprint(columns) -%}
     md5(
     {%- for column in columns %}
         coalesce(cast({{ column }} as varchar), '~'){{ " || '|' ||" if not loop.last }}
     {%- endfor %}
     )
+{%- endmacro %}
+
+{#- An order-independent fingerprint of a group of rows (an aggregate): any row added,
+    removed or changed changes it. -#}
+{% macro fingerprint_agg(columns) -%}
+    {{ return(adapter.dispatch('fingerprint_agg', 'itops_kpi')(columns)) }}
+{%- endmacro %}
+
+{% macro default__fingerprint_agg(columns) -%}
+    cast(count(*) as varchar) || ':' || cast(sum(cast(hash({{ columns | join(', ') }}) as hugeint)) as varchar)
+{%- endmacro %}
+
+{% macro postgres__fingerprint_agg(columns) -%}
+    md5(string_agg({{ postgres__fingerprint(columns) }}, ',' order by {{ postgres__fingerprint(columns) }}))
 {%- endmacro %}
 
 {% macro delete_stale_ticket_rows(fingerprint_column, extra_condition=none) -%}

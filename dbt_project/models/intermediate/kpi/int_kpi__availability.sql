@@ -142,7 +142,7 @@ failures as (
 
 ),
 
-measured as (
+measured as materialized (
 
     select
         service_days.date_day as anchor_date,

@@ -54,7 +54,7 @@ snapshots as (
 
 ),
 
-backlog as (
+backlog as materialized (
 
     select
         snapshots.date_day as anchor_date,
@@ -73,13 +73,13 @@ backlog as (
 
 ),
 
-week_ends as (
+week_ends as materialized (
 
     select * from backlog where is_week_end
 
 ),
 
-month_ends as (
+month_ends as materialized (
 
     select * from backlog where is_month_end
 

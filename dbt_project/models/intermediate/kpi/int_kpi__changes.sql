@@ -2,7 +2,7 @@
     the period; canceled and open changes are not in either. -#}
 with
 
-completed as (
+completed as materialized (
 
     select
         {{ local_date('closed_at') }} as anchor_date,

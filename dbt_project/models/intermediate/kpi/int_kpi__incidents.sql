@@ -9,7 +9,7 @@ incidents as (
 
 ),
 
-created as (
+created as materialized (
 
     select
         {{ local_date('created_at') }} as anchor_date,
@@ -23,19 +23,19 @@ created as (
 
 ),
 
-majors as (
+majors as materialized (
 
     select * from created where is_major
 
 ),
 
-security as (
+security as materialized (
 
     select * from created where is_security
 
 ),
 
-acknowledged as (
+acknowledged as materialized (
 
     select
         {{ local_date('acknowledged_at') }} as anchor_date,
@@ -49,7 +49,7 @@ acknowledged as (
 
 ),
 
-resolved as (
+resolved as materialized (
 
     select
         {{ local_date('resolved_at') }} as anchor_date,
@@ -64,7 +64,7 @@ resolved as (
 
 ),
 
-security_resolved as (
+security_resolved as materialized (
 
     select * from resolved where is_security
 

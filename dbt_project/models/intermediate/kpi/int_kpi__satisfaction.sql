@@ -8,7 +8,7 @@ responses as (
 
 ),
 
-csat as (
+csat as materialized (
 
     select
         {{ local_date('responded_at') }} as anchor_date,
@@ -23,7 +23,7 @@ csat as (
 
 ),
 
-nps as (
+nps as materialized (
 
     select
         {{ local_date('responded_at') }} as anchor_date,
@@ -38,7 +38,7 @@ nps as (
 ),
 
 -- the response rate's population: resolved tickets of sources that run a CSAT survey
-surveyed as (
+surveyed as materialized (
 
     select
         {{ local_date('tickets.resolved_at') }} as anchor_date,

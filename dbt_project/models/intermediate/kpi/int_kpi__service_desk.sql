@@ -9,7 +9,7 @@ tickets as (
 
 ),
 
-opened as (
+opened as materialized (
 
     select
         {{ local_date('opened_at') }} as anchor_date,
@@ -21,7 +21,7 @@ opened as (
 
 ),
 
-responded as (
+responded as materialized (
 
     select
         {{ local_date('first_response_at') }} as anchor_date,
@@ -35,7 +35,7 @@ responded as (
 
 ),
 
-resolved as (
+resolved as materialized (
 
     select
         {{ local_date('resolved_at') }} as anchor_date,

@@ -5,7 +5,7 @@
     Running SLAs within target have no verdict and do not count yet. -#}
 with
 
-decided as (
+decided as materialized (
 
     select
         {{ local_date('case when is_breached then coalesce(breach_at, stopped_at) else stopped_at end') }}
@@ -24,19 +24,19 @@ decided as (
 
 ),
 
-responses as (
+responses as materialized (
 
     select * from decided where metric = 'response'
 
 ),
 
-resolutions as (
+resolutions as materialized (
 
     select * from decided where metric = 'resolution'
 
 ),
 
-breaches as (
+breaches as materialized (
 
     select * from decided where is_breach = 1
 

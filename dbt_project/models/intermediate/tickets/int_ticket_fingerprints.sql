@@ -26,8 +26,7 @@ history as (
 
     select
         ticket_key,
-        {{ dbt.listagg(fingerprint(['changed_at', 'status_category', 'source_status', 'team_id', 'priority']),
-                       "','", "order by changed_at, status_category, source_status, team_id, priority") }}
+        {{ fingerprint_agg(['changed_at', 'status_category', 'source_status', 'team_id', 'priority']) }}
             as history_hash
     from changes
     group by 1
@@ -38,10 +37,9 @@ sla_history as (
 
     select
         ticket_key,
-        {{ dbt.listagg(fingerprint(['sla_key', 'sla_name', 'metric', 'target_minutes', 'started_at', 'breach_at',
-                                    'stopped_at', 'is_breached', 'is_paused', 'paused_minutes',
-                                    'in_business_hours']),
-                       "','", "order by sla_key, started_at") }} as sla_hash
+        {{ fingerprint_agg(['sla_key', 'sla_name', 'metric', 'target_minutes', 'started_at', 'breach_at',
+                            'stopped_at', 'is_breached', 'is_paused', 'paused_minutes', 'in_business_hours']) }}
+            as sla_hash
     from source_slas
     group by 1
 
@@ -49,7 +47,7 @@ sla_history as (
 
 calendar_config as (
 
-    select md5(coalesce({{ dbt.listagg("part", "','", "order by part") }}, '')) as calendar_hash
+    select coalesce({{ fingerprint_agg(['part']) }}, '') as calendar_hash
     from (
         select {{ fingerprint(['calendar_id', 'timezone', 'weekday', 'start_minute', 'end_minute']) }} as part
         from {{ ref('int_business_calendars') }}
@@ -72,7 +70,7 @@ calendar_config as (
 
 target_config as (
 
-    select md5(coalesce({{ dbt.listagg("part", "','", "order by part") }}, '')) as target_hash
+    select coalesce({{ fingerprint_agg(['part']) }}, '') as target_hash
     from (
         select {{ fingerprint(['metric', 'priority', 'target_minutes', 'in_business_hours']) }} as part
         from {{ ref('int_sla_targets') }}
