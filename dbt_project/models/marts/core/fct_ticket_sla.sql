@@ -9,9 +9,9 @@
         (int_sla_targets; the first status interval's priority);
       - counts time only in open statuses: pending (waiting on the requester or a third
         party) pauses the clock, resolved/closed stop it, a reopen resumes it;
-      - response stops at the first response, or at the first resolution when the ticket
-        was resolved without one; it is computed only for sources that record first
-        responses at all;
+      - response stops at the first response, or at the first resolution when that came
+        first (a ticket resolved without a reply); it is computed only for sources that
+        record first responses at all;
       - resolution stops at the final resolution of a resolved or closed ticket;
       - runs on the business clock of the team owning each status interval when the target
         says in_business_hours, else on calendar time;
@@ -101,7 +101,8 @@ engine_slas as (
         targets.in_business_hours,
         tickets.opened_at as started_at,
         case
-            when metrics.metric = 'response' then coalesce(tickets.first_response_at, ticket_history.first_resolved_at)
+            -- whichever came first: a reply after the ticket was already resolved does not extend it
+            when metrics.metric = 'response' then least(tickets.first_response_at, ticket_history.first_resolved_at)
             when tickets.status_category in ('resolved', 'closed') then tickets.resolved_at
         end as stopped_at,
         tickets.sla_fingerprint
