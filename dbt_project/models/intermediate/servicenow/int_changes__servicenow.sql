@@ -1,6 +1,7 @@
 {#- ServiceNow change requests in the canonical change shape (fct_changes is built on it).
     outcome: the close code of a closed change (successful / successful_issues /
-    unsuccessful), canceled for a canceled one, null while the change is open. -#}
+    unsuccessful), canceled for a canceled one, null while the change is open.
+    caused_incident: an incident's caused_by names this change. -#}
 with
 
 changes as (
@@ -22,6 +23,16 @@ services as (
 
 ),
 
+causes as (
+
+    {#- An incident whose caused_by names the change: the change failed, whatever its
+        close code says. -#}
+    select distinct caused_by_change_id as change_id
+    from {{ ref('stg_servicenow__incidents') }}
+    where caused_by_change_id is not null and not is_deleted
+
+),
+
 canonical as (
 
     select
@@ -35,6 +46,7 @@ canonical as (
         changes.risk,
         changes.opened_at as created_at,
         changes.planned_start_at,
+        changes.planned_end_at,
         changes.work_start_at,
         changes.work_end_at,
         changes.closed_at,
@@ -44,12 +56,15 @@ canonical as (
                 and changes.close_code in ('successful', 'successful_issues', 'unsuccessful')
                 then changes.close_code
         end as outcome,
+        causes.change_id is not null as caused_incident,
         changes.updated_at
     from changes
     left join groups
         on groups.group_id = changes.assignment_group_id
     left join services
         on services.business_service_id = changes.business_service_id
+    left join causes
+        on causes.change_id = changes.change_id
 
 )
 
