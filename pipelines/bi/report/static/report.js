@@ -10,7 +10,8 @@
     on_track: { label: "On track", color: "#009E73", symbol: "circle", icon: "\u25CF" },
     at_risk: { label: "At risk", color: "#E69F00", symbol: "triangle-up", icon: "\u25B2" },
     off_track: { label: "Off track", color: "#D55E00", symbol: "x", icon: "\u2716" },
-    none: { label: "No target", color: "#0072B2", symbol: "circle", icon: "\u25CB" }
+    none: { label: "No target", color: "#0072B2", symbol: "circle", icon: "\u25CB" },
+    nodata: { label: "No data", color: "#6b7280", symbol: "circle", icon: "\u2013" }
   };
   var SERIES_COLORS = ["#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#D55E00", "#000000"];
   var SERIES_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "star", "x"];
@@ -192,13 +193,25 @@
     return layout;
   }
 
+  /* One tick per period, or per few periods: never the same month label twice. */
+  function setTicks(layout, points, grain) {
+    if (!points.length) return;
+    var every = Math.max(1, Math.ceil(points.length / 6));
+    if (grain === "month") {
+      layout.xaxis.dtick = "M" + every;
+    } else {
+      layout.xaxis.dtick = every * 7 * 864e5;
+    }
+    layout.xaxis.tick0 = points[0][0];
+  }
+
   function statusMarkers(points, inProgressStart) {
     var symbols = [], colors = [], lines = [];
     points.forEach(function (p) {
       var s = statusOf(p[3]);
-      var open = p[0] === inProgressStart;
-      symbols.push(s.symbol + (open && s.symbol !== "x" ? "-open" : ""));
-      colors.push(open ? "#ffffff" : s.color);
+      // Open symbols are drawn with the marker colour as their outline: hollow, same hue.
+      symbols.push(s.symbol + (p[0] === inProgressStart ? "-open" : ""));
+      colors.push(s.color);
       lines.push(s.color);
     });
     return { symbol: symbols, color: colors, size: 9, line: { color: lines, width: 2 } };
@@ -270,13 +283,16 @@
     var view = pointsFor(metric);
     var current = p ? pointAt(view.points, p.last_complete_period_start) : null;
     var previous = p ? pointAt(view.points, p.previous_complete_period_start) : null;
-    var status = current && current[3] ? current[3] : null;
-    var s = statusOf(status);
+    var hasValue = !!current && current[1] !== null;
+    var status = hasValue ? current[3] || null : null;
+    var shown = hasValue ? status || "none" : "nodata";
+    var s = STATUS[shown] || STATUS.none;
     var parts = formatParts(current ? current[1] : null, kpi.unit);
-    var card = el("article", { className: "kpi kpi--" + (status || "none"), id: "kpi-" + metric,
-                               "data-metric": metric, "data-status": status || "none" });
-    var badge = el("span", { className: "badge status-" + (status || "none"),
-                             title: status ? s.label + " against the target" : "No target set for this KPI" },
+    var card = el("article", { className: "kpi kpi--" + shown, id: "kpi-" + metric,
+                               "data-metric": metric, "data-status": shown });
+    var badge = el("span", { className: "badge status-" + (shown === "nodata" ? "none" : shown),
+                             title: shown === "nodata" ? "No value in this period" : status ? s.label +
+                               " against the target" : "No target set for this KPI" },
                    [el("span", { "aria-hidden": "true", text: s.icon }), s.label]);
     card.appendChild(el("header", {}, [
       el("h3", { title: kpi.target_description || kpi.metric }, [kpi.kpi_name, el("span", { className: "key", text: metric })]),
@@ -300,12 +316,14 @@
     card.appendChild(chart);
     if (view.points.length) {
       var traces = trendTraces(metric, kpi, view);
-      plot(chart, traces, chartLayout(kpi, state.grain, traces.length > 1));
+      var layout = chartLayout(kpi, state.grain, traces.length > 1);
+      setTicks(layout, withGaps(view.points, state.grain), state.grain);
+      plot(chart, traces, layout);
       card.appendChild(dataTable(kpi, view.points));
     } else {
       chart.appendChild(el("div", { className: "empty", text: "No data for " + viewLabel() + " yet" }));
     }
-    return { node: card, status: status || "none" };
+    return { node: card, status: shown };
   }
 
   /* Forward-looking metrics (the 12-week capacity forecast) share one chart. */
@@ -333,6 +351,7 @@
     if (anyPoints) {
       var layout = chartLayout({ unit: DATA.kpis[metrics[0]].unit, kind: "forecast" }, "week", true, 280);
       layout.xaxis.tickformat = "%d %b";
+      setTicks(layout, traces[0].x.map(function (x) { return [x]; }), "week");
       plot(chart, traces, layout);
     } else {
       chart.appendChild(el("div", { className: "empty", text: "No forecast for " + viewLabel() + " yet" }));
@@ -406,7 +425,7 @@
     holder.innerHTML = "";
     var attention = [];
     families.forEach(function (family) {
-      var counts = { on_track: 0, at_risk: 0, off_track: 0, none: 0 };
+      var counts = { on_track: 0, at_risk: 0, off_track: 0, none: 0, nodata: 0 };
       var section = el("section", { className: "family", id: "family-" + family.family, "data-family": family.family });
       var actual = family.kpis.filter(function (m) { return DATA.kpis[m].kind !== "forecast"; });
       var forecast = family.kpis.filter(function (m) { return DATA.kpis[m].kind === "forecast"; });
@@ -424,9 +443,9 @@
       holder.appendChild(section);
       var tile = el("a", { className: "tile", href: "#family-" + family.family }, [el("h2", { text: family.name })]);
       var countsNode = el("div", { className: "counts" });
-      ["on_track", "at_risk", "off_track", "none"].forEach(function (key) {
+      ["on_track", "at_risk", "off_track", "none", "nodata"].forEach(function (key) {
         if (!counts[key]) return;
-        countsNode.appendChild(el("span", { className: "status-" + key },
+        countsNode.appendChild(el("span", { className: "status-" + (key === "nodata" ? "none" : key) },
           [STATUS[key].icon + " " + counts[key] + " " + STATUS[key].label.toLowerCase()]));
       });
       if (!actual.length) countsNode.appendChild(el("span", { text: "forecast only" }));
