@@ -36,6 +36,9 @@ from pipelines.definitions import build_definitions
 from pipelines.runner import run_refresh
 from tests.headless import chromium
 
+# One worker runs this module: its tests share one refreshed warehouse (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("bi")
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("ITOPS_TEST_ARTIFACTS", ROOT / "build" / "test-artifacts"))
 READY = "document.documentElement.getAttribute('data-ready') === 'true'"
@@ -258,6 +261,7 @@ def test_eight_readers_always_see_one_complete_snapshot_while_a_full_refresh_run
         assert outcome.success, outcome.error
         new_id = (copy.published / "current").resolve().name
         assert new_id != old_id
+        deadline = time.monotonic() + 120  # each reader's next iteration opens the new snapshot
         while time.monotonic() < deadline and not all(
             any(r.get("snapshot_id") == new_id for r in reader) for reader in records()
         ):
@@ -479,8 +483,41 @@ def test_publish_and_report_assets_run_after_every_model_in_the_refresh_job() ->
     graph = defs.resolve_asset_graph()
     snapshot = dg.AssetKey(["published", "warehouse"])
     parents = graph.get(snapshot).parent_keys
-    assert dg.AssetKey(["marts", "kpi_metrics"]) in parents and dg.AssetKey(["bi", "kpi_values"]) in parents
+    assert dg.AssetKey(["marts", "kpi_metrics"]) in parents and dg.AssetKey(["bi", "bi_kpi_values"]) in parents
     assert dg.AssetKey(["raw_servicenow", "incident"]) in parents
     assert graph.get(dg.AssetKey(["published", "kpi_report"])).parent_keys == {snapshot}
     job = defs.resolve_job_def("full_refresh")
     assert {snapshot, dg.AssetKey(["published", "kpi_report"])} <= set(job.asset_layer.executable_asset_keys)
+
+
+def test_itops_help_lists_report_and_serve(capsys) -> None:
+    from pipelines.cli import main as itops
+
+    with pytest.raises(SystemExit):
+        itops(["--help"])
+    out = capsys.readouterr().out
+    assert "report" in out and "serve" in out
+
+
+def test_publish_refuses_when_a_check_of_the_run_failed_with_error_severity() -> None:
+    """Even a non-blocking check (one that does not stop downstream steps) stops the publish."""
+    from types import SimpleNamespace
+
+    from pipelines.defs.publish import failed_error_checks
+
+    @dg.asset
+    def tickets() -> None:
+        return None
+
+    @dg.asset_check(asset=tickets, blocking=False)
+    def no_duplicates() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR)
+
+    @dg.asset_check(asset=tickets, blocking=False)
+    def volume_dip() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN)
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([tickets, no_duplicates, volume_dip], instance=instance, raise_on_error=False)
+        context = SimpleNamespace(instance=instance, run_id=result.run_id)
+        assert failed_error_checks(context) == ["tickets:no_duplicates"]
