@@ -4,7 +4,7 @@ Run as ``python tests/bi_reader.py PUBLISH_DIR DB_NAME OUT_FILE STOP_FILE``. Eve
 iteration opens ``PUBLISH_DIR/DB_NAME`` read-only (a new connection, as a dashboard
 refresh does), checks that what it reads is one complete, consistent snapshot, and
 appends one JSON line to OUT_FILE: the snapshot id and any inconsistency or error.
-Stops when STOP_FILE exists, or after five minutes whatever happens.
+Stops when STOP_FILE exists, or after fifteen minutes whatever happens.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def check_parquet(publish_dir: Path) -> tuple[str, list[str]]:
 
 def main() -> int:
     publish_dir, db_name, out_file, stop_file = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 900
     with open(out_file, "a", buffering=1) as out:
         while not stop_file.exists() and time.monotonic() < deadline:
             record: dict[str, object] = {"pid": os.getpid(), "at": time.time()}

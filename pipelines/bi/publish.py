@@ -160,7 +160,7 @@ def publish_snapshot(
     the whole generation is built, at the last moment before the swap.
     """
     work_db = (work_db or warehouse_path()).resolve()
-    folder = (folder or publish_dir()).resolve()
+    folder = (folder or publish_dir(work_db)).resolve()
     if not work_db.exists():
         raise FileNotFoundError(f"no working warehouse at {work_db}: run `itops refresh` first")
     schemas = _csv("ITOPS_PUBLISH_SCHEMAS", DEFAULT_SCHEMAS)

@@ -77,10 +77,11 @@ def publish_assets(upstream: Sequence[dg.AssetsDefinition]) -> list[dg.AssetsDef
         kinds={"html"},
         description="Static KPI report (report/index.html): scorecard, trends, freshness; read from the snapshot.",
     )
-    def kpi_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def kpi_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         from pipelines.bi.report import write_report
 
-        written = write_report()
+        written = write_report(warehouse=warehouse.db_path())
+        context.log.info(f"KPI report: {written.index} ({written.kpis} KPIs, snapshot {written.snapshot_id})")
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(written.index)),

@@ -86,15 +86,15 @@ def render_html(data: ReportData, *, plotly_src: str | None = None, plotly_inlin
 
 
 def write_report(db_path: Path | None = None, out_dir: Path | None = None, *,
-                 self_contained: bool = False) -> WrittenReport:
+                 self_contained: bool = False, warehouse: Path | None = None) -> WrittenReport:
     """Render the report from the published snapshot into ``out_dir`` (default ``report_dir()``).
 
     The page and its assets are replaced by renames, so someone viewing the report during
     a refresh gets the old page or the new one. ``self_contained`` inlines plotly.js (a
     single ~5 MB file to attach to an e-mail) instead of copying it to ``assets/``.
     """
-    db_path = db_path or published_db_path()
-    out_dir = (out_dir or report_dir()).resolve()
+    db_path = db_path or published_db_path(warehouse)
+    out_dir = (out_dir or report_dir(warehouse)).resolve()
     if not db_path.exists():
         raise FileNotFoundError(f"no published snapshot at {db_path}: run `itops refresh` (it publishes one)")
     data = load_report_data(db_path, dagster_url=dagster_url())

@@ -4,6 +4,36 @@
   "use strict";
 
   var DATA = JSON.parse(document.getElementById("report-data").textContent);
+  DATA.series = decodeSeries(DATA.series);
+
+  /* The page carries each series as a dense run over a shared period axis; the charts
+     want points: [period_start, value, target, status]. Periods without data are left out. */
+  function decodeSeries(raw) {
+    var codes = { o: "on_track", a: "at_risk", x: "off_track" };
+    var decoded = {};
+    Object.keys(raw).forEach(function (grain) {
+      var axis = raw[grain].axis;
+      var metrics = raw[grain].metrics;
+      decoded[grain] = {};
+      Object.keys(metrics).forEach(function (metric) {
+        var target = DATA.kpis[metric] ? DATA.kpis[metric].target : null;
+        decoded[grain][metric] = {};
+        Object.keys(metrics[metric]).forEach(function (dimension) {
+          var byValue = metrics[metric][dimension];
+          decoded[grain][metric][dimension] = {};
+          Object.keys(byValue).forEach(function (key) {
+            var run = byValue[key];
+            var points = [];
+            run[1].forEach(function (value, i) {
+              if (value !== null) points.push([axis[run[0] + i], value, target, codes[run[2].charAt(i)] || null]);
+            });
+            decoded[grain][metric][dimension][key] = points;
+          });
+        });
+      });
+    });
+    return decoded;
+  }
 
   /* Okabe-Ito colours, and a shape and a word for every status: never colour alone. */
   var STATUS = {
@@ -193,16 +223,18 @@
     return layout;
   }
 
-  /* One tick per period, or per few periods: never the same month label twice. */
-  function setTicks(layout, points, grain) {
-    if (!points.length) return;
-    var every = Math.max(1, Math.ceil(points.length / 6));
-    if (grain === "month") {
-      layout.xaxis.dtick = "M" + every;
-    } else {
-      layout.xaxis.dtick = every * 7 * 864e5;
-    }
-    layout.xaxis.tick0 = points[0][0];
+  /* One tick per period, or per few periods, over every trace's range: never the same
+     month label twice, never more than about six labels. */
+  function setTicks(layout, traces, grain) {
+    var xs = [];
+    traces.forEach(function (trace) { xs = xs.concat(trace.x || []); });
+    if (!xs.length) return;
+    xs.sort();
+    var count = 1;
+    for (var at = xs[0]; at < xs[xs.length - 1] && count < 1000; count++) at = nextPeriod(at, grain);
+    var every = Math.max(1, Math.ceil(count / 6));
+    layout.xaxis.dtick = grain === "month" ? "M" + every : every * 7 * 864e5;
+    layout.xaxis.tick0 = xs[0];
   }
 
   function statusMarkers(points, inProgressStart) {
@@ -317,7 +349,7 @@
     if (view.points.length) {
       var traces = trendTraces(metric, kpi, view);
       var layout = chartLayout(kpi, state.grain, traces.length > 1);
-      setTicks(layout, withGaps(view.points, state.grain), state.grain);
+      setTicks(layout, traces, state.grain);
       plot(chart, traces, layout);
       card.appendChild(dataTable(kpi, view.points));
     } else {
@@ -351,7 +383,7 @@
     if (anyPoints) {
       var layout = chartLayout({ unit: DATA.kpis[metrics[0]].unit, kind: "forecast" }, "week", true, 280);
       layout.xaxis.tickformat = "%d %b";
-      setTicks(layout, traces[0].x.map(function (x) { return [x]; }), "week");
+      setTicks(layout, traces, "week");
       plot(chart, traces, layout);
     } else {
       chart.appendChild(el("div", { className: "empty", text: "No forecast for " + viewLabel() + " yet" }));
