@@ -81,7 +81,7 @@ def main() -> int:
             except Exception as exc:  # every error is a finding, never a crash of the reader
                 record["error"] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
             out.write(json.dumps(record) + "\n")
-            time.sleep(0.25)  # eight dashboards, not eight busy loops: the refresh needs the CPU too
+            time.sleep(0.5)  # eight dashboards, not eight busy loops: the refresh needs the CPU too
     return 0
 
 
