@@ -3,8 +3,9 @@
 run changes nothing that was published; BI clients (SQLAlchemy as in Superset, Parquet
 readers, the docs' queries) and a headless browser read what was published.
 
-One refresh per test worker builds the shared state (``built``); tests that refresh
-again work on a copy of it, so they can run in any order.
+One refresh per test session builds the shared state (``built``; session-scoped, and the
+module runs on one xdist worker, so other modules' tests in between do not rebuild it);
+tests that refresh again work on a copy of it, so they can run in any order.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def _refresh(built: Built, monkeypatch: pytest.MonkeyPatch, **extra_env: str):
         return run_refresh(build_definitions(), instance=instance)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def built(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     """A refresh from the fakes, ten days before the end of the history, with everything published."""
     root = tmp_path_factory.mktemp("bi")
