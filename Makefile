@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+PYTEST_ARGS ?= -n 2
 
 .PHONY: venv demo test lint refresh dev bench bench-ingest clean
 
@@ -35,7 +35,7 @@ lint: $(STAMP)
 
 ## make dev: the Dagster UI on http://127.0.0.1:3000 (asset graph, schedules, sensors, checks)
 dev: $(STAMP)
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} bash -c 'mkdir -p $$DAGSTER_HOME && $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000'
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} bash -c '$(BIN)/python -c "from pipelines.project import dagster_home; dagster_home()" && $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000'
 
 clean:
 	rm -rf $(VENV) warehouse dbt_project/target dbt_project/logs .dagster_home

@@ -3,9 +3,9 @@
 run changes nothing that was published; BI clients (SQLAlchemy as in Superset, Parquet
 readers, the docs' queries) and a headless browser read what was published.
 
-One refresh per test session builds the shared state (``built``; session-scoped, and the
-module runs on one xdist worker, so other modules' tests in between do not rebuild it);
-tests that refresh again work on a copy of it, so they can run in any order.
+One refresh per test worker builds the shared state (``built``, session-scoped so that
+other modules' tests running in between on the same worker do not rebuild it); tests that
+refresh again work on a copy of it, so they can run in any order and on any worker.
 """
 
 from __future__ import annotations
@@ -36,9 +36,6 @@ from pipelines.bi.report import write_report
 from pipelines.definitions import build_definitions
 from pipelines.runner import run_refresh
 from tests.headless import chromium
-
-# One worker runs this module: its tests share one refreshed warehouse (make test: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("bi")
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("ITOPS_TEST_ARTIFACTS", ROOT / "build" / "test-artifacts"))
