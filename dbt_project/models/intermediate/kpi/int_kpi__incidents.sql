@@ -1,4 +1,4 @@
-{#- Incident restoration: MTTR is the mean time from creation to resolution of the
+{#- Incident restoration: MTTR is the mean time from creation to resolution of the major
     incidents resolved in the period (the "resolve" R; see docs/kpis.md). -#}
 with
 
@@ -19,6 +19,7 @@ resolved as (
         time_to_resolve_minutes / 60.0 as time_to_resolve_hours
     from incidents
     where resolved_at is not null
+      and is_major
 
 ),
 

@@ -1,5 +1,6 @@
 {#- The KPI contract: one row per (metric, grain, period_start, dimension, dimension_value).
-    Targets and RAG thresholds come from the kpi_targets seed. -#}
+    Targets and RAG thresholds come from int_kpi_targets (the kpi_targets seed, overridden
+    by the kpi_targets spreadsheets). -#}
 with
 
 metrics as (
@@ -14,7 +15,7 @@ metrics as (
 
 targets as (
 
-    select * from {{ ref('kpi_targets') }}
+    select * from {{ ref('int_kpi_targets') }}
 
 ),
 
