@@ -1,16 +1,25 @@
 """Harvest connector against the fake Harvest v2 API: links.next to the end, rate limits,
-late edits, deletions by reconciliation, reruns."""
+faults, quarantine, late edits, deletions by reconciliation, reruns and crashes."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import duckdb
 import pytest
 import requests
 
 from connectors.core.base import run_stream
 from connectors.core.errors import AuthError
 from connectors.core.warehouse import connect, open_writer
+from connectors.fakes.base import Fault
 from connectors.harvest import HarvestConnector
 
 
@@ -181,3 +190,83 @@ def test_assignments_link_users_projects_and_tasks(fakes) -> None:
     finally:
         con.close()
     assert assignments > 0 and orphans == 0
+
+
+def test_5xx_bursts_drops_and_truncated_bodies_are_retried(fakes, monkeypatch) -> None:
+    monkeypatch.setenv("HARVEST_PAGE_SIZE", "100")
+    faults = fakes.apis["harvest"].faults
+    faults.add(Fault("status", path="^/v2/time_entries$", status=502, times=2, after=1))
+    faults.add(Fault("drop", path="^/v2/time_entries$", times=1, after=3))
+    faults.add(Fault("truncate", path="^/v2/time_entries$", times=1, after=5))
+    load("time_entries")
+    assert loaded("time_entries") == all_records(fakes, "time_entries")
+
+
+def test_bad_records_are_quarantined_and_the_load_goes_on(fakes) -> None:
+    def corrupt(body: bytes) -> bytes:
+        doc = json.loads(body)
+        doc["time_entries"][0]["updated_at"] = "last Tuesday"
+        doc["time_entries"][1]["id"] = None
+        return json.dumps(doc).encode()
+
+    fakes.apis["harvest"].faults.add(Fault("rewrite", path="^/v2/time_entries$", transform=corrupt))
+    result = load("time_entries")
+    assert result.quarantined == 2
+    con = connect(read_only=True)
+    try:
+        reasons = sorted(r for (r,) in con.execute(
+            "select reason from raw_meta.quarantine where stream = 'time_entries'").fetchall())
+    finally:
+        con.close()
+    assert reasons[0] == "missing primary key"
+    assert reasons[1].startswith("unparseable timestamp: last Tuesday")
+    assert len(loaded("time_entries")) == len(all_records(fakes, "time_entries")) - 2
+
+
+CRASH_SCRIPT = (
+    "import sys; from connectors.__main__ import main; "
+    "sys.exit(main(['load', 'harvest', '--stream', 'time_entries']))"
+)
+
+
+def raw_rows(path: Path) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("select id, updated_at, record::varchar, _is_deleted from raw_harvest.time_entries "
+                           "order by id").fetchall()
+    finally:
+        con.close()
+
+
+def test_a_load_killed_midway_loses_and_duplicates_nothing_on_rerun(fakes, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("HARVEST_PAGE_SIZE", "10")
+    monkeypatch.setenv("ITOPS_FLUSH_ROWS", "30")
+    clean_path, crash_path = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(clean_path)},
+                   check=True, capture_output=True, timeout=300)
+    api = fakes.apis["harvest"]
+    # Slow pages, so the kill lands between commits and mid-page.
+    api.faults.add(Fault("slow", path="^/v2/time_entries$", delay=0.15, times=100_000))
+
+    def calls() -> int:
+        return len([r for r in api.requests if r.path == "/v2/time_entries"])
+
+    baseline = calls()
+    proc = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and calls() < baseline + 12:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    con = duckdb.connect(str(crash_path), read_only=True)
+    try:
+        partial = con.execute("select count(*) from raw_harvest.time_entries").fetchone()[0]
+    finally:
+        con.close()
+    assert 0 < partial < len(raw_rows(clean_path))
+    api.faults.clear()
+    subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
+                   check=True, capture_output=True, timeout=300)
+    assert raw_rows(crash_path) == raw_rows(clean_path)

@@ -327,3 +327,24 @@ def test_the_fake_serves_the_organisations_plans(small_runn) -> None:
     assert actual_people and all(people[p]["teamId"] in runn_teams for p in actual_people)
     events = all_records(suite, "activity_log", occurredAfter="2000-01-01").values()
     assert {e["type"] for e in events} == {"actual_deleted", "assignment_deleted", "time_off_deleted"}
+
+
+def test_bad_records_are_quarantined_and_the_load_goes_on(runn) -> None:
+    def corrupt(body: bytes) -> bytes:
+        doc = json.loads(body)
+        doc["values"][0]["updatedAt"] = "soon"
+        doc["values"][1]["id"] = None
+        return json.dumps(doc).encode()
+
+    runn.apis["runn"].faults.add(Fault("rewrite", path="^/actuals/$", transform=corrupt, times=1))
+    result = load("actuals")
+    assert result.quarantined == 2
+    con = connect(read_only=True)
+    try:
+        reasons = sorted(r for (r,) in con.execute(
+            "select reason from raw_meta.quarantine where stream = 'actuals'").fetchall())
+    finally:
+        con.close()
+    assert reasons[0] == "missing primary key"
+    assert reasons[1].startswith("unparseable timestamp: soon")
+    assert len(loaded("actuals")) == len(all_records(runn, "actuals")) - 2
