@@ -4,11 +4,6 @@ faults, quarantine, late edits, deletions by reconciliation, reruns and crashes.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +16,7 @@ from connectors.core.errors import AuthError
 from connectors.core.warehouse import connect, open_writer
 from connectors.fakes.base import Fault
 from connectors.harvest import HarvestConnector
+from tests.crash import kill_load_midway, load_to_the_end
 
 
 def harvest_get(suite, path: str, **params) -> dict:
@@ -223,12 +219,6 @@ def test_bad_records_are_quarantined_and_the_load_goes_on(fakes) -> None:
     assert len(loaded("time_entries")) == len(all_records(fakes, "time_entries")) - 2
 
 
-CRASH_SCRIPT = (
-    "import sys; from connectors.__main__ import main; "
-    "sys.exit(main(['load', 'harvest', '--stream', 'time_entries']))"
-)
-
-
 def raw_rows(path: Path) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -242,31 +232,14 @@ def test_a_load_killed_midway_loses_and_duplicates_nothing_on_rerun(fakes, monke
     monkeypatch.setenv("HARVEST_PAGE_SIZE", "10")
     monkeypatch.setenv("ITOPS_FLUSH_ROWS", "30")
     clean_path, crash_path = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(clean_path)},
-                   check=True, capture_output=True, timeout=300)
-    api = fakes.apis["harvest"]
-    # Slow pages, so the kill lands between commits and mid-page.
-    api.faults.add(Fault("slow", path="^/v2/time_entries$", delay=0.15, times=100_000))
-
-    def calls() -> int:
-        return len([r for r in api.requests if r.path == "/v2/time_entries"])
-
-    baseline = calls()
-    proc = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and calls() < baseline + 12:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    load_to_the_end("harvest", ["time_entries"], clean_path)
+    kill_load_midway(fakes.apis["harvest"], "^/v2/time_entries$", "harvest", ["time_entries"], crash_path,
+                     after_requests=12)
     con = duckdb.connect(str(crash_path), read_only=True)
     try:
         partial = con.execute("select count(*) from raw_harvest.time_entries").fetchone()[0]
     finally:
         con.close()
     assert 0 < partial < len(raw_rows(clean_path))
-    api.faults.clear()
-    subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
-                   check=True, capture_output=True, timeout=300)
+    load_to_the_end("harvest", ["time_entries"], crash_path)
     assert raw_rows(crash_path) == raw_rows(clean_path)
