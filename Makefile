@@ -35,7 +35,7 @@ lint: $(STAMP)
 
 ## make dev: the Dagster UI on http://127.0.0.1:3000 (asset graph, schedules, sensors, checks)
 dev: $(STAMP)
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} bash -c 'mkdir -p $$DAGSTER_HOME && $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000'
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} bash -c '$(BIN)/python -c "from pipelines.project import dagster_home; dagster_home()" && $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000'
 
 ## make bench-ingest: 1M ServiceNow incidents, ours vs the limit vs dlt (writes bench/results.*)
 BENCH_STAMP := $(VENV)/.bench-installed

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from connectors.core.base import Connector
 from connectors.harvest import HarvestConnector
+from connectors.jira import JiraConnector
+from connectors.pagerduty import PagerDutyConnector
+from connectors.runn import RunnConnector
 from connectors.servicenow import ServiceNowConnector
+from connectors.zendesk import ZendeskConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "servicenow": ServiceNowConnector,
     "harvest": HarvestConnector,
+    "pagerduty": PagerDutyConnector,
+    "zendesk": ZendeskConnector,
+    "runn": RunnConnector,
+    "jira": JiraConnector,
 }
 
 
@@ -25,7 +33,9 @@ def ensure_all_raw_tables(con) -> None:
     builds whichever sources an organisation uses: a staging model over an unused source
     reads an empty table instead of failing."""
     from connectors.core.landing import ensure_raw_table
+    from connectors.spreadsheets import ensure_tables as ensure_spreadsheet_tables
 
     for cls in CONNECTORS.values():
         for spec in cls.stream_specs():
             ensure_raw_table(con, spec)
+    ensure_spreadsheet_tables(con)

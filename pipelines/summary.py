@@ -11,8 +11,8 @@ HEADLINE = [
     ("tickets_resolved", "Tickets resolved"),
     ("resolution_time_mean_hours", "Resolution time, mean"),
     ("resolution_time_median_hours", "Resolution time, median"),
-    ("mttr_hours", "MTTR (major incidents), mean"),
-    ("mttr_median_hours", "MTTR (major incidents), median"),
+    ("mttr_hours", "MTTR (incidents), mean"),
+    ("mttr_median_hours", "MTTR (incidents), median"),
     ("utilization_pct", "Utilization"),
 ]
 

@@ -56,5 +56,34 @@ def fakes(tiny_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSui
 
 
 @pytest.fixture
+def pagerduty(tiny_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSuite]:
+    """Only the fake PagerDuty over the tiny org (``pagerduty.apis["pagerduty"]``), its own
+    store (so tests may move the clock), with the connector pointed at it."""
+    suite = start_fakes(tiny_store, sources=["pagerduty"])
+    for key, value in suite.env.items():
+        monkeypatch.setenv(key, value)
+    try:
+        yield suite
+    finally:
+        suite.stop()
+
+
+@pytest.fixture
 def warehouse_path() -> Path:
     return Path(os.environ["ITOPS_WAREHOUSE"])
+
+
+@pytest.fixture
+def zendesk(tiny_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSuite]:
+    """Fake Zendesk alone over the tiny org, with the connector pointed at it. Its 10/min
+    export limit is lifted (and the connector's budget with it) so tests stay fast; tests
+    about rate limits set their own with ``set_rate_limits``."""
+    suite = start_fakes(tiny_store, sources=["zendesk"])
+    suite.apis["zendesk"].set_rate_limits(export=None)
+    for key, value in suite.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ZENDESK_MAX_EXPORT_REQUESTS_PER_MINUTE", "100000")
+    try:
+        yield suite
+    finally:
+        suite.stop()

@@ -52,13 +52,14 @@ def loaded(stream: str, live_only: bool = True) -> dict[str, str]:
         con.close()
 
 
-@pytest.mark.parametrize("stream", ["users", "projects", "time_entries"])
+@pytest.mark.parametrize("stream", ["users", "projects", "time_entries", "clients", "tasks", "user_assignments",
+                                    "task_assignments"])
 def test_follows_links_next_to_the_end(fakes, monkeypatch, stream) -> None:
     monkeypatch.setenv("HARVEST_PAGE_SIZE", "25")
     expected = all_records(fakes, stream)
     result = load(stream)
     assert loaded(stream) == expected
-    assert result.pages == -(-len(expected) // 25)
+    assert result.pages == max(-(-len(expected) // 25), 1)
     calls = [r for r in fakes.apis["harvest"].requests
              if r.path == f"/v2/{stream}" and r.query.get("per_page") == ["25"]]
     assert len(calls) == result.pages
@@ -137,3 +138,46 @@ def test_missing_account_header_or_token_is_an_auth_error(fakes, monkeypatch) ->
         load("users")
     assert "HARVEST_ACCESS_TOKEN" in str(raised.value)
     assert fakes.env["HARVEST_ACCESS_TOKEN"] not in str(raised.value)
+
+
+@pytest.mark.parametrize("stream", ["cost_rates", "billable_rates"])
+def test_rates_are_read_per_user_and_keep_their_user(fakes, monkeypatch, stream) -> None:
+    monkeypatch.setenv("HARVEST_PAGE_SIZE", "5")
+    users = all_records(fakes, "users")
+    expected = {}
+    for user_id in users:
+        page = harvest_get(fakes, f"/v2/users/{user_id}/{stream}")
+        expected.update({str(r["id"]): user_id for r in page[stream]})
+    result = load(stream)
+    con = connect(read_only=True)
+    try:
+        got = dict(con.execute(f"select id, user_id from raw_harvest.{stream}").fetchall())
+    finally:
+        con.close()
+    assert got == expected and result.pages >= len(users)
+    # Incremental: only the rates of users changed since the cursor are read again.
+    api = fakes.apis["harvest"]
+    before = len(api.requests)
+    load(stream)
+    again = [r.path for r in api.requests[before:] if r.path.endswith(stream)]
+    user_pages = [r for r in api.requests[before:] if r.path == "/v2/users"]
+    assert all("updated_since" in r.query for r in user_pages)
+    assert len(again) < len(users)
+
+
+def test_assignments_link_users_projects_and_tasks(fakes) -> None:
+    for stream in ("users", "projects", "tasks", "user_assignments", "task_assignments", "time_entries"):
+        load(stream)
+    con = connect(read_only=True)
+    try:
+        orphans = con.execute("""
+            select count(*) from raw_harvest.time_entries e
+            where not exists (select 1 from raw_harvest.user_assignments a
+                              where a.id = (e.record->'user_assignment'->>'id'))
+               or not exists (select 1 from raw_harvest.task_assignments a
+                              where a.id = (e.record->'task_assignment'->>'id'))
+        """).fetchone()[0]
+        assignments = con.execute("select count(*) from raw_harvest.user_assignments").fetchone()[0]
+    finally:
+        con.close()
+    assert assignments > 0 and orphans == 0

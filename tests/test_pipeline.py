@@ -16,6 +16,7 @@ from connectors.core.warehouse import connect
 from pipelines.cli import main as itops
 from pipelines.definitions import build_definitions
 from pipelines.runner import run_refresh
+from tests.conftest import SOURCE_ENV_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[1]
 MARTS = ["fct_tickets", "fct_incidents", "fct_time_entries", "dim_people", "dim_teams", "dim_date", "kpi_metrics"]
@@ -45,7 +46,8 @@ def test_definitions_hold_stream_assets_dbt_models_checks_job_and_schedule() -> 
             "marts/fct_tickets", "marts/kpi_metrics", "staging/stg_servicenow__incidents"} <= keys
     graph = defs.resolve_asset_graph()
     parents = {k.to_user_string() for k in graph.get(dg.AssetKey(["staging", "stg_servicenow__incidents"])).parent_keys}
-    assert parents == {"raw_servicenow/incident"}
+    # The incremental stream and its daily-partitioned history both land in the raw table.
+    assert parents == {"raw_servicenow/incident", "history/servicenow/incident"}
     checks = graph.asset_check_keys
     assert any(c.asset_key == dg.AssetKey(["marts", "fct_tickets"]) and "unique_fct_tickets_ticket_key" in c.name
                for c in checks)
@@ -116,7 +118,9 @@ def test_cli_refresh_failure_is_one_clear_line_without_secrets(fakes, monkeypatc
 
 @pytest.mark.slow
 def test_refresh_with_only_one_source_configured_builds_green(fakes, monkeypatch, warehouse_path) -> None:
-    for key in [k for k in os.environ if k.startswith("SERVICENOW_")]:
+    # Only Harvest stays configured.
+    others = tuple(p for p in SOURCE_ENV_PREFIXES if p not in ("HARVEST_", "ITOPS_"))
+    for key in [k for k in os.environ if k.startswith(others)]:
         monkeypatch.delenv(key)
     with dg.DagsterInstance.ephemeral() as instance:
         outcome = run_refresh(build_definitions(), instance=instance)

@@ -90,7 +90,7 @@ def test_short_and_empty_pages_from_acls_do_not_stop_the_read(fakes, monkeypatch
     everything = expected_incidents(fakes)
     # Rows the integration user may not see, clustered so that whole pages come back empty
     # and others short: ServiceNow applies sysparm_limit before ACLs.
-    api.acl_hidden_sql = "number between 'INC0000020' and 'INC0000060' or number like '%3'"
+    api.acl_hidden["incident"] = "number between 'INC0000020' and 'INC0000060' or number like '%3'"
     visible = expected_incidents(fakes)
     assert len(everything) - len(visible) > 40
     load()

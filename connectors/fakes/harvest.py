@@ -1,4 +1,5 @@
-"""Fake Harvest API v2 (``/v2/time_entries``, ``/v2/users``, ``/v2/projects``).
+"""Fake Harvest API v2: time entries, users (+ their cost and billable rates), projects,
+clients, tasks, user assignments and task assignments.
 
 Wire format per source-apis.md section 5: list envelopes with ``per_page``,
 ``total_pages``, ``total_entries``, ``next_page``, ``previous_page``, ``page`` and
@@ -22,7 +23,8 @@ from urllib.parse import urlencode
 from connectors.fakes.base import FakeAPI, OrgStore, Request, Response, bearer_token
 
 ID_OFFSET = {"users": 1_000_000, "projects": 2_000_000, "clients": 3_000_000, "tasks": 4_000_000,
-             "time_entries": 600_000_000}
+             "time_entries": 600_000_000, "user_assignments": 700_000_000, "task_assignments": 800_000_000,
+             "cost_rates": 900_000_000, "billable_rates": 910_000_000}
 
 TZ_NAMES = {
     "Europe/London": "London", "America/New_York": "Eastern Time (US & Canada)", "Europe/Berlin": "Berlin",
@@ -111,6 +113,126 @@ where not version.is_deleted and e.tracked_in = 'harvest'
 """
 
 
+def _values(rows: list[tuple], columns: str) -> str:
+    """A constant table as SQL (for the task catalogue, which lives in Python)."""
+    body = ", ".join("(" + ", ".join(repr(v) for v in row) + ")" for row in rows)
+    return f"(values {body}) as t({columns})"
+
+
+def _task_catalogue() -> str:
+    from connectors.synthetic.work import TASK_NAMES, TASKS
+
+    rows = [(kind, name, TASK_NAMES.index(name) + 1) for kind, names in TASKS.items() for name in names]
+    return _values(rows, "project_kind, task_name, task_index")
+
+
+#: when the synthetic company set Harvest up: a year before its history starts
+HARVEST_SETUP = "(cast((select start_date from meta) as timestamptz) - interval 400 day + interval 9 hour)"
+
+CLIENTS_SQL = f"""
+select {ID_OFFSET['clients']} + client_id as id, client_name as name, true as is_active, 'USD' as currency,
+       {iso(HARVEST_SETUP)} as created_at, {iso(HARVEST_SETUP)} as updated_at
+from clients
+where {HARVEST_SETUP} <= $clock
+"""
+
+
+def tasks_sql() -> str:
+    from connectors.synthetic.work import TASK_NAMES, TASKS
+
+    billable = set(TASKS["strategic"])
+    rows = [(i + 1, name, name in billable) for i, name in enumerate(TASK_NAMES)]
+    return f"""
+select {ID_OFFSET['tasks']} + task_index as id, task_name as name, billable_by_default,
+       true as is_active, true as is_default, {iso(HARVEST_SETUP)} as created_at, {iso(HARVEST_SETUP)} as updated_at
+from {_values(rows, "task_index, task_name, billable_by_default")}
+where {HARVEST_SETUP} <= $clock
+"""
+
+
+# A Harvest user is assigned to their team's support and KTLO projects when hired, and to a
+# strategic project two weeks before their planned work on it starts; the assignment goes
+# inactive when they leave or a month after the project ends.
+USER_ASSIGNMENTS_SQL = f"""
+with harvest_people as (
+    select p.* from people p join teams t using (team_id) where t.time_tracking = 'harvest'
+),
+pairs as (
+    select hp.person_id, pr.project_id, cast(hp.hire_date as timestamptz) + interval 9 hour as created_at
+    from harvest_people hp join projects pr on pr.team_id = hp.team_id and pr.project_kind in ('support', 'ktlo')
+    union all
+    select a.person_id, a.project_id, min(cast(a.start_date as timestamptz) - interval 14 day + interval 9 hour)
+    from assignments a join harvest_people hp on hp.person_id = a.person_id
+    where not a.is_placeholder
+    group by 1, 2
+),
+firsts as (
+    select person_id, project_id, min(created_at) as created_at from pairs group by 1, 2
+),
+dated as (
+    select f.*, hp.first_name || ' ' || hp.last_name as user_name, hp.role, pr.project_name,
+           'P' || lpad(cast(pr.project_id as varchar), 5, '0') as project_code,
+           least(cast(hp.leave_date as timestamptz),
+                 cast(pr.end_date as timestamptz) + interval 30 day) + interval 18 hour as ends_at
+    from firsts f join harvest_people hp using (person_id) join projects pr using (project_id)
+)
+select
+    {ID_OFFSET['user_assignments']} + person_id * 10000 + project_id as id,
+    {ID_OFFSET['users']} + person_id as user_id, user_name,
+    {ID_OFFSET['projects']} + project_id as project_id, project_name, project_code,
+    role = 'Project Manager' as is_project_manager,
+    ends_at is null or ends_at > $clock as is_active,
+    {iso('created_at')} as created_at,
+    {iso("case when ends_at <= $clock then ends_at else created_at end")} as updated_at
+from dated
+where created_at <= $clock
+"""
+
+
+def task_assignments_sql() -> str:
+    return f"""
+select
+    {ID_OFFSET['task_assignments']} + p.project_id * 100 + t.task_index as id,
+    {ID_OFFSET['projects']} + p.project_id as project_id, p.project_name,
+    'P' || lpad(cast(p.project_id as varchar), 5, '0') as project_code,
+    {ID_OFFSET['tasks']} + t.task_index as task_id, t.task_name,
+    p.pricing_model <> 'nb' as billable,
+    coalesce(p.end_date, date '2999-12-31') >= cast($clock as date) as is_active,
+    {iso("cast(p.start_date as timestamptz) - interval 14 day")} as created_at,
+    {iso("cast(least(coalesce(p.end_date, p.start_date), cast($clock as date)) as timestamptz)")} as updated_at
+from projects p join {_task_catalogue()} using (project_kind)
+where p.start_date - interval 14 day <= $clock
+"""
+
+
+def rates_sql(kind: str) -> str:
+    """One rate period per contract: Harvest closes a rate (sets end_date) when the next starts."""
+    amount = "cost_per_hour" if kind == "cost_rates" else "billable_rate"
+    return f"""
+with harvest_contracts as (
+    -- a new hire's first rate is set up with the user; later rates two weeks before they apply
+    select c.*,
+           case when c.start_date <= p.hire_date then cast(p.hire_date as timestamptz) + interval 9 hour
+                else cast(c.start_date as timestamptz) - interval 14 day + interval 9 hour end as created_at,
+           lead(c.start_date) over (partition by c.person_id order by c.start_date) as next_start
+    from contracts c join people p using (person_id) join teams t using (team_id)
+    where t.time_tracking = 'harvest'
+)
+select
+    {ID_OFFSET[kind]} + contract_id as id,
+    {ID_OFFSET['users']} + person_id as user_id,
+    {amount} as amount, start_date,
+    case when next_start is not null and cast(next_start as timestamptz) - interval 14 day + interval 9 hour <= $clock
+         then next_start - 1 end as end_date,
+    {iso('created_at')} as created_at,
+    {iso("case when next_start is not null and cast(next_start as timestamptz) - interval 14 day "
+         "+ interval 9 hour <= $clock then cast(next_start as timestamptz) - interval 14 day + interval 9 hour "
+         "else created_at end")} as updated_at
+from harvest_contracts
+where created_at <= $clock
+"""
+
+
 def _task_id(name: str) -> int:
     from connectors.synthetic.work import TASK_NAMES
 
@@ -132,8 +254,16 @@ class FakeHarvest(FakeAPI):
         return [
             ("GET", r"/v2/time_entries", self.time_entries),
             ("GET", r"/v2/users", self.users),
+            ("GET", r"/v2/users/(?P<user_id>\d+)/(?P<kind>cost_rates|billable_rates)", self.user_rates),
             ("GET", r"/v2/projects", self.projects),
+            ("GET", r"/v2/clients", self.clients),
+            ("GET", r"/v2/tasks", self.tasks),
+            ("GET", r"/v2/user_assignments", self.user_assignments),
+            ("GET", r"/v2/task_assignments", self.task_assignments),
         ]
+
+    def error_body(self, status: int) -> dict:
+        return {"status": status, "error": {404: "Not Found", 429: "Too Many Requests"}.get(status, "Server Error")}
 
     def authorize(self, request: Request) -> Response | None:
         if not request.headers.get("user-agent"):
@@ -167,11 +297,38 @@ class FakeHarvest(FakeAPI):
         snap = self.store.snapshot("hv_time_entries", TIME_ENTRIES_SQL)
         return self._list(request, "time_entries", snap, self._entry_json)
 
-    def _list(self, request: Request, key: str, snapshot: str, render) -> Response:
+    def clients(self, request: Request) -> Response:
+        snap = self.store.snapshot("hv_clients", CLIENTS_SQL)
+        return self._list(request, "clients", snap, self._client_json)
+
+    def tasks(self, request: Request) -> Response:
+        snap = self.store.snapshot("hv_tasks", tasks_sql())
+        return self._list(request, "tasks", snap, self._task_json)
+
+    def user_assignments(self, request: Request) -> Response:
+        snap = self.store.snapshot("hv_user_assignments", USER_ASSIGNMENTS_SQL)
+        return self._list(request, "user_assignments", snap, self._user_assignment_json)
+
+    def task_assignments(self, request: Request) -> Response:
+        snap = self.store.snapshot("hv_task_assignments", task_assignments_sql())
+        return self._list(request, "task_assignments", snap, self._task_assignment_json)
+
+    def user_rates(self, request: Request, user_id: str, kind: str) -> Response:
+        users = self.store.snapshot("hv_users", USERS_SQL)
+        if not self.store.cursor().execute(f"select count(*) from {users} where id = ?", [int(user_id)]).fetchone()[0]:
+            return Response(404, self.error_body(404))
+        snap = self.store.snapshot(f"hv_{kind}", rates_sql(kind))
+        return self._list(request, kind, snap, self._rate_json, scope=("user_id = ?", int(user_id)))
+
+    def _list(self, request: Request, key: str, snapshot: str, render, scope: tuple[str, object] | None = None
+              ) -> Response:
         per_page = int(request.arg("per_page") or 2000)
         if not 1 <= per_page <= 2000:
             return Response(422, {"message": "per_page must be between 1 and 2000"})
         where, params = ["true"], []
+        if scope is not None:
+            where.append(scope[0])
+            params.append(scope[1])
         if request.arg("updated_since"):
             where.append("updated_at >= ?")
             params.append(request.arg("updated_since").replace("+00:00", "Z"))
@@ -185,7 +342,14 @@ class FakeHarvest(FakeAPI):
             if request.arg("user_id"):
                 where.append("user_id = cast(? as bigint)")
                 params.append(request.arg("user_id"))
-        if key in ("users", "projects") and request.arg("is_active"):
+        if key in ("user_assignments", "task_assignments") and request.arg("project_id"):
+            where.append("project_id = cast(? as bigint)")
+            params.append(request.arg("project_id"))
+        if key == "user_assignments" and request.arg("user_id"):
+            where.append("user_id = cast(? as bigint)")
+            params.append(request.arg("user_id"))
+        if key in ("users", "projects", "clients", "tasks", "user_assignments", "task_assignments") \
+                and request.arg("is_active"):
             where.append("is_active = cast(? as boolean)")
             params.append(request.arg("is_active"))
         cursor = request.arg("cursor")
@@ -265,18 +429,58 @@ class FakeHarvest(FakeAPI):
         }
 
     @staticmethod
+    def _client_json(r: dict, request: Request) -> dict:
+        return {"id": r["id"], "name": r["name"], "is_active": bool(r["is_active"]), "address": None,
+                "statement_key": f"{r['id']:x}", "currency": r["currency"],
+                "created_at": r["created_at"], "updated_at": r["updated_at"]}
+
+    @staticmethod
+    def _task_json(r: dict, request: Request) -> dict:
+        return {"id": r["id"], "name": r["name"], "billable_by_default": bool(r["billable_by_default"]),
+                "default_hourly_rate": None, "is_default": bool(r["is_default"]), "is_active": bool(r["is_active"]),
+                "created_at": r["created_at"], "updated_at": r["updated_at"]}
+
+    @staticmethod
+    def _user_assignment_json(r: dict, request: Request) -> dict:
+        return {
+            "id": r["id"], "is_project_manager": bool(r["is_project_manager"]), "is_active": bool(r["is_active"]),
+            "use_default_rates": True, "budget": None, "hourly_rate": None,
+            "created_at": r["created_at"], "updated_at": r["updated_at"],
+            "project": {"id": r["project_id"], "name": r["project_name"], "code": r["project_code"]},
+            "user": {"id": r["user_id"], "name": r["user_name"]},
+        }
+
+    @staticmethod
+    def _task_assignment_json(r: dict, request: Request) -> dict:
+        return {
+            "id": r["id"], "billable": bool(r["billable"]), "is_active": bool(r["is_active"]),
+            "hourly_rate": None, "budget": None, "created_at": r["created_at"], "updated_at": r["updated_at"],
+            "project": {"id": r["project_id"], "name": r["project_name"], "code": r["project_code"]},
+            "task": {"id": r["task_id"], "name": r["task_name"]},
+        }
+
+    @staticmethod
+    def _rate_json(r: dict, request: Request) -> dict:
+        return {"id": r["id"], "amount": float(r["amount"]), "start_date": r["start_date"].isoformat(),
+                "end_date": r["end_date"].isoformat() if r["end_date"] else None,
+                "created_at": r["created_at"], "updated_at": r["updated_at"]}
+
+    @staticmethod
     def _entry_json(r: dict, request: Request) -> dict:
         task_id = _task_id(r["task_name"])
+        project = r["project_id"] - ID_OFFSET["projects"]
+        user_assignment_id = ID_OFFSET["user_assignments"] + (r["user_id"] - ID_OFFSET["users"]) * 10000 + project
+        task_assignment_id = ID_OFFSET["task_assignments"] + project * 100 + task_id - ID_OFFSET["tasks"]
         return {
             "id": r["id"], "spent_date": r["spent_date"].isoformat(),
             "user": {"id": r["user_id"], "name": r["user_name"]},
             "client": {"id": r["client_id"], "name": r["client_name"]},
             "project": {"id": r["project_id"], "name": r["project_name"]},
             "task": {"id": task_id, "name": r["task_name"]},
-            "user_assignment": {"id": r["user_id"] * 10 + 1, "is_project_manager": False, "is_active": True,
+            "user_assignment": {"id": user_assignment_id, "is_project_manager": False, "is_active": True,
                                 "budget": None, "created_at": r["created_at"], "updated_at": r["created_at"],
                                 "hourly_rate": r["billable_rate"]},
-            "task_assignment": {"id": task_id * 10 + 1, "billable": bool(r["billable"]), "is_active": True,
+            "task_assignment": {"id": task_assignment_id, "billable": bool(r["billable"]), "is_active": True,
                                 "created_at": r["created_at"], "updated_at": r["created_at"],
                                 "hourly_rate": r["billable_rate"], "budget": None},
             "hours": float(r["hours"]), "hours_without_timer": float(r["hours"]),

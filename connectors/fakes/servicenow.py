@@ -8,244 +8,30 @@ prev carrying offset -1 on the first page) and ``X-Total-Count`` headers; v1 ans
 404 on an empty result, v2 ``200 []``; encoded queries with ``^``, ``^OR``, ``^NQ`` and
 ``ORDERBY``/``ORDERBYDESC``, unknown fields silently ignored; Basic or Bearer auth.
 
-``acl_hidden_sql`` simulates ACLs: matching rows occupy their place in the
-``sysparm_limit`` window but are not returned (the limit is applied before ACL
-evaluation), so pages come back short or empty mid-stream.
+ACLs are simulated two ways: ``acl_hidden[table]`` is a row predicate whose matches
+occupy their place in the ``sysparm_limit`` window but are not returned (the limit is
+applied before ACL evaluation), so pages come back short or empty mid-stream;
+``denied_tables`` answers 403 for a whole table (e.g. ``sys_audit_delete``, readable
+only with extra roles on real instances).
+
+:meth:`FakeServiceNow.delete_record` deletes a record *now*, as a user would: it leaves
+its table (with the task_sla and metric_instance rows of an incident), and
+``sys_audit_delete`` gains a row for each, stamped with the store's clock.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass
+import threading
 from urllib.parse import urlencode
 
+from connectors.fakes import servicenow_tables
 from connectors.fakes.base import FakeAPI, OrgStore, Request, Response, basic_credentials, bearer_token, used_params
+from connectors.fakes.servicenow_sql import SNAP_REF, TableDef
 
 #: stands for the instance URL in pre-rendered rows; replaced per response (the host varies)
 BASE_MARK = "@@ITOPS_FAKE_BASE@@"
-
-STATE_CODE = "case {s} when 'new' then '1' when 'in_progress' then '2' when 'on_hold' then '3' " \
-             "when 'resolved' then '6' when 'closed' then '7' when 'canceled' then '8' end"
-
-
-def sys_id(kind: str, column: str) -> str:
-    """The deterministic sys_id of a synthetic entity, as SQL."""
-    return f"md5('{kind}:' || cast({column} as varchar))"
-
-
-def ts(column: str) -> str:
-    return f"coalesce(strftime({column}, '%Y-%m-%d %H:%M:%S'), '')"
-
-
-@dataclass(frozen=True)
-class TableDef:
-    """A table the fake serves: a snapshot query (over the org store, using $clock) and
-    its fields, each ``(name, reference_table or None)``, in the order the API returns them."""
-
-    snapshot_sql: str
-    fields: list[tuple[str, str | None]]
-
-
-INCIDENT_SQL = f"""
-with version as (
-    select * from ticket_events where event_at <= $clock
-    qualify row_number() over (partition by ticket_id order by seq desc) = 1
-),
-numbered as (
-    select ticket_id, row_number() over (order by ticket_id) as n from tickets where source = 'servicenow'
-),
-targets as (
-    select * from (values (1, 4), (2, 8), (3, 24), (4, 72), (5, 120)) as t(priority, hours)
-)
-select
-    {sys_id('incident', 't.ticket_id')} as sys_id,
-    'INC' || lpad(cast(numbered.n as varchar), 7, '0') as number,
-    {STATE_CODE.format(s='version.status')} as state,
-    {STATE_CODE.format(s='version.status')} as incident_state,
-    case when version.status in ('new', 'in_progress', 'on_hold') then 'true' else 'false' end as active,
-    cast(version.priority as varchar) as priority,
-    case version.priority when 1 then '1' when 2 then '1' when 3 then '2' when 4 then '2' else '3' end as impact,
-    case version.priority when 1 then '1' when 2 then '2' when 3 then '2' when 4 then '3' else '3' end as urgency,
-    case version.priority when 1 then '1' when 2 then '2' when 3 then '3' else '4' end as severity,
-    t.category as category,
-    '' as subcategory,
-    t.channel as contact_type,
-    t.short_description as short_description,
-    t.short_description || ' (reported via ' || t.channel || ')' as description,
-    {sys_id('sys_user_group', 'version.team_id')} as assignment_group,
-    coalesce({sys_id('sys_user', 'version.assignee_id')}, '') as assigned_to,
-    {sys_id('sys_user:req', 't.requester_id')} as caller_id,
-    {sys_id('sys_user:req', 't.requester_id')} as opened_by,
-    case when version.resolved_at is not null then coalesce({sys_id('sys_user', 'version.assignee_id')}, '')
-         else '' end as resolved_by,
-    '' as closed_by,
-    {sys_id('cmdb_ci_service', 't.service_id')} as business_service,
-    {sys_id('cmdb_ci_service', 't.service_id')} as cmdb_ci,
-    {sys_id('cmn_location', 'requesters.region')} as location,
-    'global' as sys_domain,
-    '/' as sys_domain_path,
-    {ts('t.opened_at')} as opened_at,
-    {ts('t.opened_at')} as sys_created_on,
-    'admin' as sys_created_by,
-    {ts('version.event_at')} as sys_updated_on,
-    'system' as sys_updated_by,
-    cast(version.seq as varchar) as sys_mod_count,
-    {ts('version.resolved_at')} as resolved_at,
-    {ts('version.closed_at')} as closed_at,
-    case when version.resolved_at is null then ''
-         else cast(cast(epoch(version.resolved_at - t.opened_at) as bigint) as varchar) end as calendar_stc,
-    case when version.closed_at is null then ''
-         else strftime(timestamp '1970-01-01' + to_seconds(cast(epoch(version.closed_at - t.opened_at) as bigint)),
-                       '%Y-%m-%d %H:%M:%S') end as calendar_duration,
-    '' as business_stc,
-    '' as business_duration,
-    cast(version.reassignment_count as varchar) as reassignment_count,
-    cast(version.reopen_count as varchar) as reopen_count,
-    case when version.status = 'on_hold' then '1' else '' end as hold_reason,
-    case when version.status in ('resolved', 'closed') then 'Solved (Permanently)'
-         when version.status = 'canceled' then 'Canceled' else '' end as close_code,
-    case when version.status in ('resolved', 'closed') then 'Resolved by ' || 'assignment group' else '' end
-        as close_notes,
-    {ts('t.opened_at + to_hours(targets.hours)')} as sla_due,
-    case when version.resolved_at is null then ''
-         when version.resolved_at <= t.opened_at + to_hours(targets.hours) then 'true' else 'false' end as made_sla,
-    case when version.priority = 1 then 'accepted' else '' end as major_incident_state,
-    '' as problem_id,
-    '' as parent_incident,
-    '' as caused_by,
-    '' as rfc,
-    'false' as knowledge,
-    '0' as escalation,
-    '1' as notify,
-    '' as work_notes,
-    '' as comments,
-    '' as sys_tags,
-    'incident' as sys_class_name,
-    'not requested' as approval,
-    '' as correlation_id,
-    '' as due_date
-from tickets t
-join numbered using (ticket_id)
-join version using (ticket_id)
-join requesters using (requester_id)
-join targets on targets.priority = t.initial_priority
-where t.source = 'servicenow' and not version.is_deleted
-"""
-
-INCIDENT_FIELDS: list[tuple[str, str | None]] = [
-    ("sys_id", None), ("number", None), ("state", None), ("incident_state", None), ("active", None),
-    ("priority", None), ("impact", None), ("urgency", None), ("severity", None), ("category", None),
-    ("subcategory", None), ("contact_type", None), ("short_description", None), ("description", None),
-    ("assignment_group", "sys_user_group"), ("assigned_to", "sys_user"), ("caller_id", "sys_user"),
-    ("opened_by", "sys_user"), ("resolved_by", "sys_user"), ("closed_by", "sys_user"),
-    ("business_service", "cmdb_ci_service"), ("cmdb_ci", "cmdb_ci"), ("location", "cmn_location"),
-    ("sys_domain", "sys_user_group"), ("sys_domain_path", None), ("opened_at", None), ("sys_created_on", None),
-    ("sys_created_by", None), ("sys_updated_on", None), ("sys_updated_by", None), ("sys_mod_count", None),
-    ("resolved_at", None), ("closed_at", None), ("calendar_stc", None), ("calendar_duration", None),
-    ("business_stc", None), ("business_duration", None), ("reassignment_count", None), ("reopen_count", None),
-    ("hold_reason", None), ("close_code", None), ("close_notes", None), ("sla_due", None), ("made_sla", None),
-    ("major_incident_state", None), ("problem_id", "problem"), ("parent_incident", "incident"),
-    ("caused_by", "change_request"), ("rfc", "change_request"), ("knowledge", None), ("escalation", None),
-    ("notify", None), ("work_notes", None), ("comments", None), ("sys_tags", None), ("sys_class_name", None),
-    ("approval", None), ("correlation_id", None), ("due_date", None),
-]
-
-# People: IT staff (who work tickets) and requesters (who raise them) are both sys_users.
-SYS_USER_SQL = f"""
-select
-    {sys_id('sys_user', 'p.person_id')} as sys_id,
-    lower(p.first_name || '.' || p.last_name || cast(p.person_id as varchar)) as user_name,
-    p.first_name as first_name, p.last_name as last_name, p.first_name || ' ' || p.last_name as name,
-    p.email as email, p.role as title,
-    case when p.leave_date is null or p.leave_date > cast($clock as date) then 'true' else 'false' end as active,
-    t.timezone as time_zone,
-    {sys_id('cmn_location', 't.region')} as location,
-    '' as department, '' as manager, '' as phone,
-    {ts("cast(p.hire_date as timestamptz) + interval 8 hour")} as sys_created_on,
-    {ts("cast(greatest(p.hire_date, case when p.leave_date <= cast($clock as date) then p.leave_date end) "
-        "as timestamptz) + interval 8 hour")} as sys_updated_on,
-    'false' as locked_out
-from people p join teams t using (team_id)
-where p.hire_date <= cast($clock as date)
-union all
-select
-    {sys_id('sys_user:req', 'r.requester_id')}, 'u' || cast(r.requester_id as varchar),
-    r.first_name, r.last_name, r.first_name || ' ' || r.last_name, r.email, '', 'true', '',
-    {sys_id('cmn_location', 'r.region')}, r.business_unit, '', '',
-    {ts("cast(meta.start_date as timestamptz) - interval 400 day")},
-    {ts("cast(meta.start_date as timestamptz) - interval 400 day")}, 'false'
-from requesters r cross join meta
-"""
-
-SYS_USER_FIELDS: list[tuple[str, str | None]] = [
-    ("sys_id", None), ("user_name", None), ("first_name", None), ("last_name", None), ("name", None),
-    ("email", None), ("title", None), ("active", None), ("time_zone", None), ("location", "cmn_location"),
-    ("department", None), ("manager", "sys_user"), ("phone", None), ("sys_created_on", None),
-    ("sys_updated_on", None), ("locked_out", None),
-]
-
-SYS_USER_GROUP_SQL = f"""
-select
-    {sys_id('sys_user_group', 'team_id')} as sys_id,
-    team_name as name,
-    team_name || ' (' || team_kind || ')' as description,
-    'true' as active,
-    '' as manager,
-    lower(replace(team_name, ' ', '-')) || '@acme-corp.example' as email,
-    '' as parent,
-    'itil' as type,
-    {ts("cast(meta.start_date as timestamptz) - interval 365 day")} as sys_created_on,
-    {ts("cast(meta.start_date as timestamptz) - interval 365 day")} as sys_updated_on
-from teams cross join meta
-"""
-
-SYS_USER_GROUP_FIELDS: list[tuple[str, str | None]] = [
-    ("sys_id", None), ("name", None), ("description", None), ("active", None), ("manager", "sys_user"),
-    ("email", None), ("parent", "sys_user_group"), ("type", None), ("sys_created_on", None), ("sys_updated_on", None),
-]
-
-SYS_USER_GRMEMBER_SQL = f"""
-select
-    {sys_id('sys_user_grmember', 'person_id')} as sys_id,
-    {sys_id('sys_user', 'person_id')} as "user",
-    {sys_id('sys_user_group', 'team_id')} as "group",
-    {ts("cast(hire_date as timestamptz) + interval 8 hour")} as sys_created_on,
-    {ts("cast(hire_date as timestamptz) + interval 8 hour")} as sys_updated_on
-from people
-where hire_date <= cast($clock as date)
-"""
-
-SYS_USER_GRMEMBER_FIELDS: list[tuple[str, str | None]] = [
-    ("sys_id", None), ("user", "sys_user"), ("group", "sys_user_group"), ("sys_created_on", None),
-    ("sys_updated_on", None),
-]
-
-CMDB_CI_SERVICE_SQL = f"""
-select
-    {sys_id('cmdb_ci_service', 'service_id')} as sys_id,
-    service_name as name,
-    {sys_id('sys_user_group', 'team_id')} as support_group,
-    cast(tier as varchar) as busines_criticality,
-    case when is_customer_facing then 'true' else 'false' end as u_customer_facing,
-    'true' as operational_status,
-    {ts("cast(meta.start_date as timestamptz) - interval 365 day")} as sys_created_on,
-    {ts("cast(meta.start_date as timestamptz) - interval 365 day")} as sys_updated_on
-from services cross join meta
-"""
-
-CMDB_CI_SERVICE_FIELDS: list[tuple[str, str | None]] = [
-    ("sys_id", None), ("name", None), ("support_group", "sys_user_group"), ("busines_criticality", None),
-    ("u_customer_facing", None), ("operational_status", None), ("sys_created_on", None), ("sys_updated_on", None),
-]
-
-TABLES: dict[str, TableDef] = {
-    "cmdb_ci_service": TableDef(CMDB_CI_SERVICE_SQL, CMDB_CI_SERVICE_FIELDS),
-    "incident": TableDef(INCIDENT_SQL, INCIDENT_FIELDS),
-    "sys_user": TableDef(SYS_USER_SQL, SYS_USER_FIELDS),
-    "sys_user_group": TableDef(SYS_USER_GROUP_SQL, SYS_USER_GROUP_FIELDS),
-    "sys_user_grmember": TableDef(SYS_USER_GRMEMBER_SQL, SYS_USER_GRMEMBER_FIELDS),
-}
-
 
 # -- encoded queries -------------------------------------------------------------------------------
 
@@ -330,15 +116,30 @@ def _condition_sql(condition: str, fields: set[str], params: list[str]) -> str |
 
 # -- the fake ----------------------------------------------------------------------------------------
 
+_instances = itertools.count(1)
+
 
 class FakeServiceNow(FakeAPI):
     name = "servicenow"
 
     def __init__(self, store: OrgStore, *, username: str = "itops", password: str = "secret-sn-password",
-                 token: str | None = None, **kwargs) -> None:
+                 token: str | None = None, tables: dict[str, TableDef] | None = None,
+                 internal: dict[str, str] | None = None, **kwargs) -> None:
         self.username, self.password, self.token = username, password, token
-        #: SQL predicate over a table's fields marking rows the API user may not see
-        self.acl_hidden_sql: str | None = None
+        #: table -> SQL predicate over its fields marking rows the API user may not see
+        self.acl_hidden: dict[str, str] = {}
+        #: tables the API user may not read at all (403)
+        self.denied_tables: set[str] = set()
+        self.tables = tables if tables is not None else servicenow_tables.TABLES
+        self.internal = internal if internal is not None else servicenow_tables.INTERNAL
+        # The snapshot namespace is per table set, so a store can back fakes of different shapes.
+        self._namespace = f"sn{id(self.tables)}"
+        self._deletes = f"memory.snap.sn_runtime_deletes_{next(_instances)}"
+        self._deletes_lock = threading.Lock()
+        store.cursor().execute(
+            f"create table {self._deletes} (tablename varchar, documentkey varchar, display_value varchar, "
+            "deleted_at timestamptz)"
+        )
         super().__init__(store, **kwargs)
 
     def routes(self):
@@ -364,37 +165,83 @@ class FakeServiceNow(FakeAPI):
                     "status": "failure"}
         return {"error": {"message": f"HTTP {status}", "detail": ""}, "status": "failure"}
 
-    def _snapshot(self, table: str) -> tuple[str, TableDef] | None:
-        definition = TABLES.get(table)
+    # -- snapshots -------------------------------------------------------------------------------
+
+    def _materialise(self, name: str, sql: str) -> str:
+        """Build ``sql`` for the current clock, first building the snapshots it reads (``@snap(x)``)."""
+        resolved = SNAP_REF.sub(lambda m: self._materialise(f"i_{m.group(1)}", self.internal[m.group(1)]), sql)
+        return self.store.snapshot(f"{self._namespace}_{name}", resolved)
+
+    def _relation(self, table: str) -> tuple[str, TableDef] | None:
+        """The rows of ``table`` visible now: its snapshot without records deleted at run time
+        (and, for sys_audit_delete, with their audit rows)."""
+        definition = self.tables.get(table)
         if definition is None:
             return None
-        # Each row's default JSON (all fields, reference links) is rendered once per clock,
-        # with a placeholder for the host: a page is then one ordered string_agg, which keeps
-        # the fake far faster than any client it serves (benchmarks measure the client).
+        # Each row's default JSON (all fields, reference links) is rendered once per clock into
+        # ``_doc``, with a placeholder for the host: a page is then one ordered string_agg, which
+        # keeps the fake far faster than any client it serves (benchmarks measure the client).
         render = self._render_sql(definition, [f for f, _ in definition.fields], False, base=f"'{BASE_MARK}'")
-        sql = f"select *, {render}::varchar as _doc from ({definition.snapshot_sql})"
-        return self.store.snapshot(f"sn_{table}", sql), definition
+        snapshot = self._materialise(table, f"select *, {render}::varchar as _doc from ({definition.snapshot_sql})")
+        names = ", ".join(f'"{f}"' for f, _ in definition.fields) + ", _doc"
+        if table == "sys_audit_delete":
+            runtime = f"""select md5('sys_audit_delete:' || tablename || ':' || documentkey) as sys_id, tablename,
+                                 documentkey, display_value, '' as payload,
+                                 strftime(deleted_at, '%Y-%m-%d %H:%M:%S') as sys_created_on,
+                                 'admin' as sys_created_by,
+                                 strftime(deleted_at, '%Y-%m-%d %H:%M:%S') as sys_updated_on,
+                                 'admin' as sys_updated_by, '0' as sys_mod_count
+                          from {self._deletes}"""
+            runtime = f"select *, {render}::varchar as _doc from ({runtime})"
+            return f"(select {names} from {snapshot} union all by name {runtime})", definition
+        gone = f"select documentkey from {self._deletes} where tablename = '{table}'"
+        return f"(select {names} from {snapshot} where sys_id not in ({gone}))", definition
 
-    def _render_sql(self, definition: TableDef, fields: list[str], exclude_links: bool, base: str = "$base") -> str:
-        refs = dict(definition.fields)
-        parts = []
-        for name in fields:
-            ref = refs.get(name)
-            col = f'"{name}"'
-            if ref is None or exclude_links:
-                parts.append(f"'{name}', {col}")
-            else:
-                parts.append(
-                    f"'{name}', case when {col} = '' then to_json('') else "
-                    f"json_object('link', {base} || '/api/now/table/{ref}/' || {col}, 'value', {col}) end"
-                )
-        return "json_object(" + ", ".join(parts) + ")"
+    def delete_record(self, table: str, record: str) -> int:
+        """Delete a record at the store's clock, cascading to the rows that belong to it.
+
+        Returns the number of records deleted (0 when it does not exist)."""
+        relation = self._relation(table)
+        if relation is None:
+            raise KeyError(f"unknown table {table}")
+        cur = self.store.cursor()
+        rows: list[tuple[str, str, str]] = []
+        display = "number" if any(f == "number" for f, _ in relation[1].fields) else "''"
+        found = cur.execute(f"select sys_id, {display} from {relation[0]} where sys_id = ?", [record]).fetchall()
+        rows += [(table, sys, str(label)) for sys, label in found]
+        if found and table == "incident":
+            for child, definition in self.tables.items():
+                if definition.parent is None:
+                    continue
+                child_rel = self._relation(child)
+                assert child_rel is not None
+                ids = cur.execute(
+                    f'select sys_id from {child_rel[0]} where "{definition.parent}" = ?', [record]
+                ).fetchall()
+                rows += [(child, sys, "") for (sys,) in ids]
+        with self._deletes_lock:
+            for tablename, key, label in rows:
+                cur.execute(f"insert into {self._deletes} values (?, ?, ?, ?)",
+                            [tablename, key, label, self.store.clock])
+        return len(found)
+
+    # -- endpoints -------------------------------------------------------------------------------
+
+    def _denied(self, table: str) -> Response | None:
+        if table in self.denied_tables:
+            return Response(403, {"error": {"message": "User Not Authorized",
+                                            "detail": f"Insufficient rights to read table {table}"},
+                                  "status": "failure"})
+        return None
 
     def list_table(self, request: Request, table: str, version: str | None = None) -> Response:
-        snap = self._snapshot(table)
-        if snap is None:
+        denied = self._denied(table)
+        if denied is not None:
+            return denied
+        rel = self._relation(table)
+        if rel is None:
             return Response(400, {"error": {"message": "Invalid table " + table, "detail": ""}, "status": "failure"})
-        snapshot, definition = snap
+        relation, definition = rel
         all_fields = [f for f, _ in definition.fields]
         field_set = set(all_fields)
         wanted = [f for f in (request.arg("sysparm_fields") or "").split(",") if f in field_set] or all_fields
@@ -403,16 +250,17 @@ class FakeServiceNow(FakeAPI):
         where, params, order = translate_query(request.arg("sysparm_query") or "", field_set)
         order_sql = ", ".join(f'"{f}" {"desc" if d else "asc"}' for f, d in order) or '"sys_id"'
         cur = self.store.cursor()
-        (total,) = cur.execute(f"select count(*) from {snapshot} where {where}", params).fetchone()
-        hidden = f"({self.acl_hidden_sql})" if self.acl_hidden_sql else "false"
+        (total,) = cur.execute(f"select count(*) from {relation} where {where}", params).fetchone()
+        hidden = f"({self.acl_hidden[table]})" if table in self.acl_hidden else "false"
         exclude_links = (request.arg("sysparm_exclude_reference_link") or "false").lower() == "true"
         prerendered = wanted == all_fields and not exclude_links
         render = "_doc" if prerendered else f"{self._render_sql(definition, wanted, exclude_links)}::varchar"
         base = self._base(request)
         named = {f"p{i}": v for i, v in enumerate(params)}
         where_named = _number_params(where)
+        # The limit window is taken before ACL evaluation (hidden rows keep their place).
         page_sql = f"""select coalesce(string_agg(doc, ',' order by {order_sql}), '') from (
-                    select {render} as doc, * exclude (_doc) from {snapshot} where {where_named}
+                    select {render} as doc, * exclude (_doc) from {relation} where {where_named}
                     order by {order_sql} limit {limit} offset {offset}
                 ) where not ({hidden})"""
         rows = cur.execute(page_sql, used_params(page_sql, {**named, "base": base})).fetchone()[0]
@@ -428,15 +276,34 @@ class FakeServiceNow(FakeAPI):
         return Response(200, '{"result":[' + rows + "]}", headers)
 
     def get_record(self, request: Request, table: str, record: str, version: str | None = None) -> Response:
-        snap = self._snapshot(table)
-        if snap is None:
+        denied = self._denied(table)
+        if denied is not None:
+            return denied
+        rel = self._relation(table)
+        if rel is None:
             return Response(400, {"error": {"message": "Invalid table " + table}, "status": "failure"})
-        snapshot, _ = snap
-        row = self.store.cursor().execute(f"select _doc from {snapshot} where sys_id = $id", {"id": record}).fetchone()
+        relation, _ = rel
+        row = self.store.cursor().execute(f"select _doc from {relation} where sys_id = $id", {"id": record}).fetchone()
         if row is None:
             return Response(404, {"error": {"message": "No Record found", "detail": "Record doesn't exist or ACL "
                                             "restricts the record retrieval"}, "status": "failure"})
         return Response(200, '{"result":' + row[0].replace(BASE_MARK, self._base(request)) + "}")
+
+    def _render_sql(self, definition: TableDef, fields: list[str], exclude_links: bool,
+                    base: str = "$base") -> str:
+        refs = dict(definition.fields)
+        parts = []
+        for name in fields:
+            ref = refs.get(name)
+            col = f'"{name}"'
+            if ref is None or exclude_links:
+                parts.append(f"'{name}', {col}")
+            else:
+                parts.append(
+                    f"'{name}', case when {col} = '' then to_json('') else "
+                    f"json_object('link', {base} || '/api/now/table/{ref}/' || {col}, 'value', {col}) end"
+                )
+        return "json_object(" + ", ".join(parts) + ")"
 
     def _base(self, request: Request) -> str:
         return "http://" + request.headers.get("host", "127.0.0.1")

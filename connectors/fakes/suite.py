@@ -10,7 +10,11 @@ from pathlib import Path
 
 from connectors.fakes.base import FakeAPI, OrgStore
 from connectors.fakes.harvest import FakeHarvest
+from connectors.fakes.jira import FakeJira
+from connectors.fakes.pagerduty import FakePagerDuty
+from connectors.fakes.runn import FakeRunn
 from connectors.fakes.servicenow import FakeServiceNow
+from connectors.fakes.zendesk import FakeZendesk
 
 
 def _servicenow(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]:
@@ -26,9 +30,43 @@ def _harvest(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], d
     return api, lambda a: {"HARVEST_BASE_URL": a.url, "HARVEST_ACCOUNT_ID": "1234567", "HARVEST_ACCESS_TOKEN": token}
 
 
+def _pagerduty(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]:
+    token = secrets.token_urlsafe(15)
+    api = FakePagerDuty(store, api_key=token, port=port)
+    return api, lambda a: {"PAGERDUTY_BASE_URL": a.url, "PAGERDUTY_API_TOKEN": token}
+
+
+def _zendesk(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]:
+    token = secrets.token_urlsafe(24)
+    email = "itops-integration@acme-corp.example"
+    # The suite's account has Zendesk's High Volume add-on (30 export requests a minute
+    # instead of 10), so the demo does not spend a minute waiting; tests of the 10/min
+    # behaviour build their own FakeZendesk.
+    api = FakeZendesk(store, email=email, api_token=token, port=port, export_rate_limit=(30, 60.0))
+    return api, lambda a: {"ZENDESK_BASE_URL": a.url, "ZENDESK_EMAIL": email, "ZENDESK_API_TOKEN": token,
+                           "ZENDESK_MAX_EXPORT_REQUESTS_PER_MINUTE": "30"}
+
+
+def _runn(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]:
+    token = "LIVE_" + secrets.token_urlsafe(24)
+    api = FakeRunn(store, token=token, port=port)
+    return api, lambda a: {"RUNN_BASE_URL": a.url, "RUNN_API_TOKEN": token}
+
+
+def _jira(store: OrgStore, port: int) -> tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]:
+    token = secrets.token_urlsafe(24)
+    api = FakeJira(store, email="itops-integration@acme-corp.example", api_token=token, port=port)
+    return api, lambda a: {"JIRA_BASE_URL": a.url, "JIRA_EMAIL": "itops-integration@acme-corp.example",
+                           "JIRA_API_TOKEN": token}
+
+
 FAKES: dict[str, Callable[[OrgStore, int], tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]]] = {
     "servicenow": _servicenow,
     "harvest": _harvest,
+    "pagerduty": _pagerduty,
+    "zendesk": _zendesk,
+    "runn": _runn,
+    "jira": _jira,
 }
 
 

@@ -15,37 +15,56 @@
     Ratios and means carry numerator and denominator, so any rollup a BI tool does
     is a ratio of sums, never an average of averages.
 
+    Cost: additive kinds (count, sum, mean, ratio) first aggregate the items once per day
+    and dimension combination, and roll that small relation up to every grain and
+    dimension, so a metric scans its items once, not once per (grain, dimension). Medians
+    and percentiles need the items themselves.
+
     Unit tests narrow the output with the vars kpi_grains_override and
     kpi_dimensions_override, so an expectation lists a handful of rows. -#}
 {% macro kpi_rollup(relation, metric, unit, kind, expr=none, num=none, den=none, scale=1,
                     dimensions=['all'], grains=['day', 'week', 'month']) -%}
-    {%- set grains = var('kpi_grains_override', grains) -%}
-    {%- set dimensions = var('kpi_dimensions_override', dimensions) -%}
+    {#- Overrides narrow the grains and dimensions a call produces; they never add any (a
+        backlog measured at month ends must not be rolled up from daily snapshots). -#}
+    {%- set grains = grains | select('in', var('kpi_grains_override', grains)) | list -%}
+    {%- set dimensions = dimensions | select('in', var('kpi_dimensions_override', dimensions)) | list -%}
     {%- set dim_columns = {'source': 'source', 'team': 'team_id', 'service': 'service_id',
                            'priority': 'priority', 'person': 'person_id', 'project': 'project_id'} -%}
+    {%- set double = type_double() -%}
+    {%- set additive = kind in ('count', 'sum', 'mean', 'ratio') -%}
     {%- if kind == 'count' -%}
-        {%- set numerator = 'cast(count(*) as ' ~ type_double() ~ ')' -%}{%- set denominator = 'cast(null as ' ~ type_double() ~ ')' -%}
-        {%- set value = 'cast(count(*) as ' ~ type_double() ~ ')' -%}
+        {%- set pre_measures = ['count(*) as item_count'] -%}
+        {%- set numerator = 'cast(sum(item_count) as ' ~ double ~ ')' -%}
+        {%- set denominator = 'cast(null as ' ~ double ~ ')' -%}
+        {%- set value = numerator -%}
     {%- elif kind == 'sum' -%}
-        {%- set numerator = 'cast(sum(' ~ expr ~ ') as ' ~ type_double() ~ ')' -%}{%- set denominator = 'cast(null as ' ~ type_double() ~ ')' -%}
+        {%- set pre_measures = ['sum(' ~ expr ~ ') as measure_sum'] -%}
+        {%- set numerator = 'cast(sum(measure_sum) as ' ~ double ~ ')' -%}
+        {%- set denominator = 'cast(null as ' ~ double ~ ')' -%}
         {%- set value = numerator -%}
     {%- elif kind == 'mean' -%}
-        {%- set numerator = 'cast(sum(' ~ expr ~ ') as ' ~ type_double() ~ ')' -%}
-        {%- set denominator = 'cast(count(' ~ expr ~ ') as ' ~ type_double() ~ ')' -%}
+        {%- set pre_measures = ['sum(' ~ expr ~ ') as measure_sum', 'count(' ~ expr ~ ') as measure_count'] -%}
+        {%- set numerator = 'cast(sum(measure_sum) as ' ~ double ~ ')' -%}
+        {%- set denominator = 'cast(sum(measure_count) as ' ~ double ~ ')' -%}
         {%- set value = numerator ~ ' / nullif(' ~ denominator ~ ', 0)' -%}
     {%- elif kind == 'ratio' -%}
-        {%- set numerator = 'cast(sum(' ~ num ~ ') as ' ~ type_double() ~ ')' -%}
-        {%- set denominator = 'cast(sum(' ~ den ~ ') as ' ~ type_double() ~ ')' -%}
+        {%- set pre_measures = ['sum(' ~ num ~ ') as numerator_sum', 'sum(' ~ den ~ ') as denominator_sum'] -%}
+        {%- set numerator = 'cast(sum(numerator_sum) as ' ~ double ~ ')' -%}
+        {%- set denominator = 'cast(sum(denominator_sum) as ' ~ double ~ ')' -%}
         {%- set value = scale ~ ' * ' ~ numerator ~ ' / nullif(' ~ denominator ~ ', 0)' -%}
     {%- elif kind == 'median' -%}
-        {%- set numerator = 'cast(null as ' ~ type_double() ~ ')' -%}{%- set denominator = 'cast(null as ' ~ type_double() ~ ')' -%}
-        {%- set value = 'cast(' ~ median(expr) ~ ' as ' ~ type_double() ~ ')' -%}
+        {%- set numerator = 'cast(null as ' ~ double ~ ')' -%}{%- set denominator = 'cast(null as ' ~ double ~ ')' -%}
+        {%- set value = 'cast(' ~ median(expr) ~ ' as ' ~ double ~ ')' -%}
     {%- elif kind == 'p90' -%}
-        {%- set numerator = 'cast(null as ' ~ type_double() ~ ')' -%}{%- set denominator = 'cast(null as ' ~ type_double() ~ ')' -%}
-        {%- set value = 'cast(' ~ percentile(expr, 0.9) ~ ' as ' ~ type_double() ~ ')' -%}
+        {%- set numerator = 'cast(null as ' ~ double ~ ')' -%}{%- set denominator = 'cast(null as ' ~ double ~ ')' -%}
+        {%- set value = 'cast(' ~ percentile(expr, 0.9) ~ ' as ' ~ double ~ ')' -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error("kpi_rollup: unknown kind " ~ kind) }}
     {%- endif -%}
+    {%- set used_columns = [] -%}
+    {%- for dimension in dimensions if dimension != 'all' -%}
+        {%- do used_columns.append(dim_columns[dimension]) -%}
+    {%- endfor -%}
     {%- set parts = [] -%}
     {%- for grain in grains -%}
         {%- for dimension in dimensions -%}
@@ -65,8 +84,8 @@
         {{ denominator }} as denominator,
         {{ value }} as value,
         '{{ unit }}' as unit
-    from {{ relation }}
-    {%- if kind in ('mean', 'median', 'p90') %}
+    from {{ 'daily' if additive else relation }}
+    {%- if kind in ('median', 'p90') %}
     where {{ expr }} is not null
     {%- endif %}
     group by 1, 2, 3, 4, 5
@@ -74,5 +93,28 @@
             {%- do parts.append(sql) -%}
         {%- endfor -%}
     {%- endfor -%}
+    {%- if parts | length == 0 %}
+    select
+        cast(null as varchar) as metric, cast(null as varchar) as grain, cast(null as date) as period_start,
+        cast(null as varchar) as dimension, cast(null as varchar) as dimension_value,
+        cast(null as {{ double }}) as numerator, cast(null as {{ double }}) as denominator,
+        cast(null as {{ double }}) as value, cast(null as varchar) as unit
+    where 1 = 0
+    {%- elif additive %}
+    select * from (
+        with daily as materialized (
+            select
+                anchor_date{% for column in used_columns %}, {{ column }}{% endfor %},
+                {{ pre_measures | join(', ') }}
+            from {{ relation }}
+            {%- if kind == 'mean' %}
+            where {{ expr }} is not null
+            {%- endif %}
+            group by anchor_date{% for column in used_columns %}, {{ column }}{% endfor %}
+        )
+        {{ parts | join('\n        union all\n') }}
+    ) as {{ metric }}_rollup
+    {%- else %}
     {{ parts | join('\n    union all\n') }}
+    {%- endif %}
 {%- endmacro %}

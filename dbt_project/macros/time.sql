@@ -30,3 +30,30 @@
 {% macro person_key(email_expression) -%}
     left(md5(lower(trim({{ email_expression }}))), 16)
 {%- endmacro %}
+
+{#- A wall-clock timestamp (no zone) in IANA zone `tz` -> the UTC instant. Nonexistent local
+    times (the hour skipped when DST starts) move forward; ambiguous ones (the hour repeated
+    when DST ends) take the standard-time reading. -#}
+{% macro local_to_utc(local_timestamp, tz) -%}
+    {{ return(adapter.dispatch('local_to_utc', 'itops_kpi')(local_timestamp, tz)) }}
+{%- endmacro %}
+
+{% macro default__local_to_utc(local_timestamp, tz) -%}
+    timezone({{ tz }}, {{ local_timestamp }})
+{%- endmacro %}
+
+{#- Minutes since midnight from 'HH:MM' or 'HH:MM:SS' text (or a TIME cast to text); '24:00' = 1440. -#}
+{% macro minute_of_day(text_expression) -%}
+    (cast({{ dbt.split_part(text_expression, "':'", 1) }} as integer) * 60
+     + cast({{ dbt.split_part(text_expression, "':'", 2) }} as integer))
+{%- endmacro %}
+
+{% macro seconds_between(start_expression, end_expression) -%}
+    {{ dbt.datediff(start_expression, end_expression, 'second') }}
+{%- endmacro %}
+
+{#- Minutes after local midnight as 'HH:MM' (1440 is '24:00', the end of the day). -#}
+{% macro minute_of_day_to_hhmm(expression) -%}
+    lpad(cast(cast(floor({{ expression }} / 60) as integer) as varchar), 2, '0') || ':'
+        || lpad(cast(cast({{ expression }} - 60 * floor({{ expression }} / 60) as integer) as varchar), 2, '0')
+{%- endmacro %}

@@ -1,1 +1,2 @@
-"""Dagster definitions, one module per concern: connectors, dbt, jobs, schedules."""
+"""Dagster definitions, one module per concern: connectors (incremental stream assets),
+history (partitioned backfill assets), dbt, checks, jobs, schedules, sensors (alerts)."""

@@ -1,6 +1,7 @@
 """dbt models as Dagster assets (dbt tests as asset checks), wired below the connector assets."""
 
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from connectors.core.warehouse import open_writer, writer_lock
-from connectors.registry import ensure_all_raw_tables
+from connectors.registry import CONNECTORS, ensure_all_raw_tables
 from pipelines.defs.connectors import RAW_PREFIX
+from pipelines.defs.history import fact_streams, history_key, window_from_tags
 from pipelines.defs.resources import WarehouseResource
 from pipelines.project import DBT_PROJECT_DIR, dbt_env
 
@@ -84,13 +87,56 @@ class ItopsDbtTranslator(DagsterDbtTranslator):
         # Dagster groups follow the dbt layer folders: staging, intermediate, marts, reference.
         return dbt_resource_props.get("config", {}).get("schema") or "dbt"
 
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
+        """A model reading a fact stream also depends on that stream's history asset: both
+        paths land in the same raw table (lineage, and "materialize downstream" after a backfill)."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = manifest["nodes"].get(unique_id) or {}
+        if props.get("resource_type") != "model":
+            return spec
+        extra = []
+        for parent in props.get("depends_on", {}).get("nodes", []):
+            source = manifest["sources"].get(parent)
+            if source and source["name"] in _fact_stream_names(source["source_name"]):
+                extra.append(dg.AssetDep(history_key(source["source_name"], source["name"])))
+        return spec.merge_attributes(deps=extra) if extra else spec
+
+
+def _fact_stream_names(source: str) -> set[str]:
+    connector = CONNECTORS.get(source)
+    return {spec.name for spec in fact_streams(connector)} if connector else set()
+
 
 def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def dbt_vars() -> dict[str, str]:
-    return {"reporting_timezone": dbt_env()["ITOPS_TIMEZONE"]}
+def dbt_vars(window: tuple[date, date] | None = None) -> dict[str, str]:
+    """``reporting_timezone`` always; in a backfill run also ``backfill_start`` and
+    ``backfill_end`` (ISO dates, end exclusive): the days whose history the run loaded.
+
+    Table models rebuild whole and need no window; an incremental model must also
+    reprocess rows whose stamp falls in the window, since backfilled rows carry old
+    stamps that its high-water mark would skip (see docs/operations.md).
+    """
+    found = {"reporting_timezone": dbt_env()["ITOPS_TIMEZONE"]}
+    if window is not None:
+        found.update(backfill_start=window[0].isoformat(), backfill_end=window[1].isoformat())
+    return found
+
+
+def mart_freshness_hours() -> dict[dg.AssetKey, float | None]:
+    """Every mart's asset key, with the hours of its dbt ``meta: {freshness_hours: N}`` if set."""
+    manifest = json.loads(ensure_manifest().read_text())
+    translator = ItopsDbtTranslator()
+    found: dict[dg.AssetKey, float | None] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node.get("config", {}).get("schema") != "marts":
+            continue
+        meta = {**node.get("meta", {}), **node.get("config", {}).get("meta", {})}
+        hours = meta.get("freshness_hours")
+        found[translator.get_asset_key(node)] = float(hours) if hours is not None else None
+    return found
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:
@@ -107,8 +153,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         with writer_lock(db_path):
             with open_writer(db_path) as con:
                 ensure_all_raw_tables(con)
-            log.info("dbt: build started")
-            invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context)
+            window = window_from_tags(context.run.tags)
+            log.info("dbt: build started" + (f" (backfill window {window[0]} .. {window[1]})" if window else ""))
+            invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars(window))], context=context)
             for event in invocation.stream():
                 if isinstance(event, dg.Output):
                     log.info(f"dbt: built {event.output_name.replace('__', '.', 1)}")
@@ -123,10 +170,17 @@ def build_dbt_assets() -> dg.AssetsDefinition:
 def prune_target_dirs(keep: int = 10, min_age_seconds: float = 3600.0) -> None:
     """dagster-dbt gives every invocation its own target folder; keep only the recent ones."""
     root = DBT_PROJECT_DIR / "target"
-    runs = sorted((p for p in root.glob("dbt_models-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    # Another process (a second refresh, a test worker) may be pruning the same folder:
+    # a run folder can vanish between the listing and its stat.
+    ages = {}
+    for path in root.glob("dbt_models-*"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_dir():
+                ages[path] = path.stat().st_mtime
+    runs = sorted(ages, key=ages.__getitem__, reverse=True)
     now = time.time()
     for old in runs[keep:]:
-        if now - old.stat().st_mtime > min_age_seconds:
+        if now - ages[old] > min_age_seconds:
             shutil.rmtree(old, ignore_errors=True)
 
 

@@ -1,6 +1,6 @@
 {#- Tickets from every ITSM source: the union of the int_tickets__<source> models
     (canonical columns documented in _intermediate__models.yml and docs/adding-a-source.md). -#}
-{%- set sources = ['int_tickets__servicenow'] %}
+{%- set sources = ['int_tickets__servicenow', 'int_tickets__zendesk', 'int_tickets__jira'] %}
 {%- set columns = ['ticket_key', 'source', 'source_id', 'number', 'ticket_type', 'priority', 'team_id',
                    'service_id', 'status_category', 'is_major', 'opened_at', 'first_response_at', 'resolved_at',
                    'closed_at', 'reopen_count', 'reassignment_count', 'made_sla', 'updated_at'] %}

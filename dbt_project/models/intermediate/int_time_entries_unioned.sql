@@ -1,5 +1,5 @@
 {#- Worked time from every time tracker: the union of the int_time_entries__<source> models. -#}
-{%- set sources = ['int_time_entries__harvest'] %}
+{%- set sources = ['int_time_entries__harvest', 'int_time_entries__runn'] %}
 {%- set columns = ['time_entry_key', 'source', 'source_id', 'person_id', 'team_id', 'project_id', 'entry_date',
                    'task_name', 'hours', 'billable_hours', 'cost_amount', 'is_billable', 'updated_at'] %}
 

@@ -1,10 +1,11 @@
-{#- Harvest users in the canonical people shape (Harvest has no teams). -#}
+{#- Harvest users in the canonical people shape (Harvest has no teams). Users without an e-mail
+    are kept: an identity override can still name their person. -#}
 with
 
 users as (
 
     select * from {{ ref('stg_harvest__users') }}
-    where not is_deleted and email is not null
+    where not is_deleted
 
 ),
 

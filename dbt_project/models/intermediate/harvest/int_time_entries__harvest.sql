@@ -14,6 +14,13 @@ harvest_projects as (
 
 ),
 
+harvest_accounts as (
+
+    select source_user_id, person_id from {{ ref('int_identity_map') }}
+    where source = 'harvest'
+
+),
+
 people as (
 
     select * from {{ ref('int_people_resolved') }}
@@ -37,8 +44,10 @@ harvest as (
         harvest_entries.is_billable,
         harvest_entries.updated_at
     from harvest_entries
+    left join harvest_accounts
+        on harvest_accounts.source_user_id = harvest_entries.user_id
     left join people
-        on people.harvest_user_id = harvest_entries.user_id
+        on people.person_id = harvest_accounts.person_id
     left join harvest_projects
         on harvest_projects.project_id = harvest_entries.project_id
 

@@ -1,5 +1,6 @@
-{#- Service-desk volumes and resolution times. Durations are anchored on the
-    resolution date (items that *ended* in the period); volumes on their event date. -#}
+{#- Service-desk volumes, response and resolution times and resolution quality. Durations
+    and resolution rates are anchored on the date the measured span ended (first response,
+    final resolution); volumes on their event date. See docs/kpis.md. -#}
 with
 
 tickets as (
@@ -8,7 +9,7 @@ tickets as (
 
 ),
 
-opened as (
+opened as materialized (
 
     select
         {{ local_date('opened_at') }} as anchor_date,
@@ -20,7 +21,21 @@ opened as (
 
 ),
 
-resolved as (
+responded as materialized (
+
+    select
+        {{ local_date('first_response_at') }} as anchor_date,
+        source,
+        team_id,
+        service_id,
+        priority,
+        first_response_calendar_hours
+    from tickets
+    where first_response_at is not null
+
+),
+
+resolved as materialized (
 
     select
         {{ local_date('resolved_at') }} as anchor_date,
@@ -28,7 +43,11 @@ resolved as (
         team_id,
         service_id,
         priority,
-        resolution_calendar_hours
+        resolution_calendar_hours,
+        resolution_business_hours,
+        case when is_first_contact_resolution then 1 else 0 end as is_fcr,
+        case when reopen_count > 0 then 1 else 0 end as was_reopened,
+        case when reassignment_count > 0 then 1 else 0 end as was_reassigned
     from tickets
     where resolved_at is not null
 
@@ -42,6 +61,12 @@ rolled_up as (
     union all
     {{ kpi_rollup('resolved', 'tickets_resolved', 'tickets', 'count', dimensions=dims) }}
     union all
+    {{ kpi_rollup('responded', 'first_response_time_mean_hours', 'hours', 'mean',
+                  expr='first_response_calendar_hours', dimensions=dims) }}
+    union all
+    {{ kpi_rollup('responded', 'first_response_time_median_hours', 'hours', 'median',
+                  expr='first_response_calendar_hours', dimensions=dims) }}
+    union all
     {{ kpi_rollup('resolved', 'resolution_time_mean_hours', 'hours', 'mean',
                   expr='resolution_calendar_hours', dimensions=dims) }}
     union all
@@ -50,6 +75,18 @@ rolled_up as (
     union all
     {{ kpi_rollup('resolved', 'resolution_time_p90_hours', 'hours', 'p90',
                   expr='resolution_calendar_hours', dimensions=dims) }}
+    union all
+    {{ kpi_rollup('resolved', 'resolution_time_business_mean_hours', 'hours', 'mean',
+                  expr='resolution_business_hours', dimensions=dims) }}
+    union all
+    {{ kpi_rollup('resolved', 'first_contact_resolution_pct', 'percent', 'ratio', num='is_fcr', den='1',
+                  scale=100, dimensions=dims) }}
+    union all
+    {{ kpi_rollup('resolved', 'reopen_rate_pct', 'percent', 'ratio', num='was_reopened', den='1',
+                  scale=100, dimensions=dims) }}
+    union all
+    {{ kpi_rollup('resolved', 'reassignment_rate_pct', 'percent', 'ratio', num='was_reassigned', den='1',
+                  scale=100, dimensions=dims) }}
 
 )
 

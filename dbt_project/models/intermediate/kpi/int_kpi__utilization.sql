@@ -2,7 +2,7 @@
     group figures are ratios of sums, never averages of personal percentages. -#}
 with
 
-daily as (
+daily as materialized (
 
     select
         date_day as anchor_date,

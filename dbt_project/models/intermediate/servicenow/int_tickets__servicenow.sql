@@ -1,4 +1,7 @@
-{#- ServiceNow incidents in the canonical ticket shape consumed by int_tickets_unioned. -#}
+{#- ServiceNow incidents in the canonical ticket shape consumed by int_tickets_unioned.
+    first_response_at: when the incident first left New for a working state (In Progress, On Hold,
+    Resolved, Closed), from ServiceNow's "Incident State Duration" metric; null until then, and
+    for an incident canceled straight from New. -#}
 with
 
 incidents as (
@@ -20,6 +23,18 @@ services as (
 
 ),
 
+first_responses as (
+
+    select
+        incident_id,
+        min(started_at) as first_response_at
+    from {{ ref('stg_servicenow__state_durations') }}
+    where not is_deleted
+      and state_code not in ('1', '8')
+    group by incident_id
+
+),
+
 canonical as (
 
     select
@@ -34,7 +49,7 @@ canonical as (
         incidents.status_category,
         coalesce(incidents.major_incident_state = 'accepted', false) as is_major,
         incidents.opened_at,
-        cast(null as timestamp with time zone) as first_response_at,
+        first_responses.first_response_at,
         incidents.resolved_at,
         incidents.closed_at,
         incidents.reopen_count,
@@ -46,6 +61,8 @@ canonical as (
         on groups.group_id = incidents.assignment_group_id
     left join services
         on services.business_service_id = incidents.business_service_id
+    left join first_responses
+        on first_responses.incident_id = incidents.incident_id
 
 )
 

@@ -3,7 +3,7 @@ with
 
 days as (
 
-    {{ dbt.date_spine('day', "cast('2015-01-01' as date)", "cast('2035-01-01' as date)") }}
+    {{ calendar_spine('2015-01-01', '2035-01-01') }}
 
 ),
 

@@ -1,29 +1,57 @@
+{#- One row per business service across sources (keyed on the slug of its name): every
+    service a source lists or a fact mentions. -#}
 with
 
-servicenow_services as (
+source_services as (
 
-    select * from {{ ref('stg_servicenow__services') }}
-    where not is_deleted
+    select
+        service_id,
+        max(service_name) as service_name,
+        max(team_id) as team_id,
+        min(criticality) as criticality,
+        max(case when source = 'servicenow' then source_service_id end) as servicenow_service_id,
+        max(case when source = 'pagerduty' then source_service_id end) as pagerduty_service_id,
+        {{ dbt.listagg('distinct source', "', '", "order by source") }} as sources
+    from {{ ref('int_services_unioned') }}
+    group by 1
 
 ),
 
-servicenow_groups as (
+referenced as (
 
-    select * from {{ ref('stg_servicenow__groups') }}
+    select service_id from {{ ref('int_tickets_unioned') }}
+    union
+    select service_id from {{ ref('int_incidents_unioned') }}
+    union
+    select service_id from {{ ref('int_changes_unioned') }}
 
 ),
 
 services as (
 
     select
-        servicenow_services.service_id,
-        max(servicenow_services.service_name) as service_name,
-        max(servicenow_groups.team_id) as team_id,
-        min(servicenow_services.criticality) as criticality
-    from servicenow_services
-    left join servicenow_groups
-        on servicenow_groups.group_id = servicenow_services.support_group_id
-    group by 1
+        source_services.service_id,
+        source_services.service_name,
+        source_services.team_id,
+        source_services.criticality,
+        source_services.servicenow_service_id,
+        source_services.pagerduty_service_id,
+        source_services.sources
+    from source_services
+
+    union all
+
+    select
+        referenced.service_id,
+        referenced.service_id,
+        cast(null as varchar),
+        cast(null as integer),
+        cast(null as varchar),
+        cast(null as varchar),
+        ''
+    from referenced
+    where referenced.service_id is not null
+        and referenced.service_id not in (select service_id from source_services)
 
 )
 

@@ -1,20 +1,25 @@
 {#- The KPI contract: one row per (metric, grain, period_start, dimension, dimension_value).
-    Targets and RAG thresholds come from the kpi_targets seed. -#}
+    Each family is an int_kpi__* model; targets and RAG thresholds come from int_kpi_targets
+    (the kpi_targets seed, overridable by the KPI-targets spreadsheet). -#}
+{%- set families = ['int_kpi__service_desk', 'int_kpi__backlog', 'int_kpi__sla', 'int_kpi__incidents',
+                    'int_kpi__availability', 'int_kpi__changes', 'int_kpi__satisfaction', 'int_kpi__utilization'] %}
+
 with
 
 metrics as (
 
-    select * from {{ ref('int_kpi__service_desk') }}
+    {%- for family in families %}
+    select * from {{ ref(family) }}
+    {%- if not loop.last %}
     union all
-    select * from {{ ref('int_kpi__incidents') }}
-    union all
-    select * from {{ ref('int_kpi__utilization') }}
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
 targets as (
 
-    select * from {{ ref('kpi_targets') }}
+    select * from {{ ref('int_kpi_targets') }}
 
 ),
 

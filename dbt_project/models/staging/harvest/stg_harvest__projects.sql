@@ -19,6 +19,7 @@ renamed as (
         {{ json_text('record', '$.client.name') }} as client_name,
         {{ json_text('record', '$.bill_by') }} as bill_by,
         {{ json_text('record', '$.budget_by') }} as budget_by,
+        {{ json_text('record', '$.client.currency') }} as currency,
 
         ---------- numerics
         {{ safe_cast(json_text('record', '$.budget'), type_double()) }} as budget,

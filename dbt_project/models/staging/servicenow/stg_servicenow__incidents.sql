@@ -16,6 +16,7 @@ renamed as (
         {{ sn_ref('record', 'assigned_to') }} as assigned_to_user_id,
         {{ sn_ref('record', 'caller_id') }} as caller_user_id,
         {{ sn_ref('record', 'business_service') }} as business_service_id,
+        {{ sn_ref('record', 'caused_by') }} as caused_by_change_id,
 
         ---------- strings
         {{ sn_value('record', 'state') }} as state_code,

@@ -1,0 +1,23 @@
+{#- Zendesk groups in the canonical team shape. -#}
+with
+
+groups as (
+
+    select * from {{ ref('stg_zendesk__groups') }}
+    where not is_deleted
+
+),
+
+canonical as (
+
+    select
+        team_id,
+        'zendesk' as source,
+        group_id as source_team_id,
+        group_name as team_name,
+        true as is_active
+    from groups
+
+)
+
+select * from canonical
