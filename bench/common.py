@@ -100,14 +100,16 @@ class Benchmark:
         self.ratio = round(self.ours_s / self.reference_s, 3) if self.reference_s else float("nan")
 
 
-def save(benchmarks: list[Benchmark], extra: dict | None = None) -> None:
-    """Merge these benchmarks into bench/results.json (by name) and rewrite results.md."""
+def save(benchmarks: list[Benchmark], inputs: dict[str, str] | None = None) -> None:
+    """Merge these benchmarks into bench/results.json (by name) and rewrite results.md.
+
+    ``inputs`` says, per cached input (org stores, warehouses), whether this run reused it."""
     previous = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {"benchmarks": []}
     by_name = {b["name"]: b for b in previous.get("benchmarks", [])}
     for bench in benchmarks:
         by_name[bench.name] = asdict(bench)
     doc = {"machine": machine(), "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-           "benchmarks": list(by_name.values()), **(extra or {})}
+           "benchmarks": list(by_name.values()), "inputs": {**previous.get("inputs", {}), **(inputs or {})}}
     RESULTS_JSON.write_text(json.dumps(doc, indent=2) + "\n")
     RESULTS_MD.write_text(render_markdown(doc))
 
@@ -129,6 +131,12 @@ def render_markdown(doc: dict) -> str:
             f"| {b['name']} | {b['ours_s']:.2f} | {b['reference']} | {b['reference_s']:.2f} | {b['ratio']:.2f} | "
             f"{b['target']} | {'yes' if b['met'] else '**no**'} | {rss} | {b.get('notes', '')} |"
         )
+    if doc.get("inputs"):
+        lines += ["", "Inputs (cached under ITOPS_BENCH_DIR, default .itops/bench; reused when present):", ""]
+        lines += [f"- {name}: {state}" for name, state in doc["inputs"].items()]
+    notes = ROOT / "bench" / "NOTES.md"
+    if notes.exists():  # the analysis (profiles, what misses and why), kept by hand beside the figures
+        lines += ["", notes.read_text().strip()]
     return "\n".join(lines) + "\n"
 
 

@@ -12,6 +12,7 @@ import json
 import signal
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors.fakes.suite import start_fakes
@@ -21,8 +22,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--source", action="append", help="only these fakes (repeatable)")
+    parser.add_argument("--clock", type=datetime.fromisoformat,
+                        help="the fakes' 'now' (default: the end of the org's history)")
     args = parser.parse_args()
     suite = start_fakes(args.store, args.source)
+    if args.clock is not None:
+        suite.store.set_clock(args.clock if args.clock.tzinfo else args.clock.replace(tzinfo=UTC))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -259,10 +259,25 @@ class FakeServiceNow(FakeAPI):
         named = {f"p{i}": v for i, v in enumerate(params)}
         where_named = _number_params(where)
         # The limit window is taken before ACL evaluation (hidden rows keep their place).
-        page_sql = f"""select coalesce(string_agg(doc, ',' order by {order_sql}), '') from (
-                    select {render} as doc, * exclude (_doc) from {relation} where {where_named}
-                    order by {order_sql} limit {limit} offset {offset}
-                ) where not ({hidden})"""
+        if offset < limit:
+            page_sql = f"""select coalesce(string_agg(doc, ',' order by {order_sql}), '') from (
+                        select {render} as doc, * exclude (_doc) from {relation} where {where_named}
+                        order by {order_sql} limit {limit} offset {offset}
+                    ) where not ({hidden})"""
+        else:
+            # Deep offsets: the top-(offset + limit) heap holds only the sort keys, and the page's
+            # documents are joined in afterwards (carrying each row's JSON through the heap made
+            # offset paging over 1M rows 6x slower, and quadratic in memory traffic).
+            keys = list(dict.fromkeys([f for f, _ in order] + ["sys_id"]))
+            key_cols = ", ".join(f'"{f}"' for f in keys)
+            page_order = ", ".join(f'page."{f}" {"desc" if d else "asc"}' for f, d in order) or 'page."sys_id"'
+            page_sql = f"""with page as (
+                        select {key_cols}, ({hidden}) as _hidden from {relation} where {where_named}
+                        order by {order_sql} limit {limit} offset {offset}
+                    )
+                    select coalesce(string_agg(docs.doc, ',' order by {page_order}), '')
+                    from page join (select "sys_id", {render} as doc from {relation}) docs using ("sys_id")
+                    where not page._hidden"""
         rows = cur.execute(page_sql, used_params(page_sql, {**named, "base": base})).fetchone()[0]
         if prerendered:
             rows = rows.replace(BASE_MARK, base)
