@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from datetime import UTC, datetime
 
@@ -20,8 +21,10 @@ from bench.warehouse import (
     END,
     FakeServer,
     base_warehouse,
+    bench_dir,
     child_env,
     dbt_build,
+    dbt_profile,
     org_store,
     pull_all,
     stack_profile,
@@ -66,10 +69,12 @@ def main() -> None:
 
     work = working_copy(base.path, "full.duckdb")
     full = dbt_build(child_env(work), "--full-refresh")
+    full_profile = dbt_profile()
     ref = reference(work)
     log.info("full build %.1fs, reference %.1fs", full.seconds, ref.seconds)
 
     pull_long, inc_long = increment(base, "increment-long.duckdb")
+    inc_profile = dbt_profile()
     short = base_warehouse(args.profile, args.short_history_days)
     pull_short, inc_short = increment(short, "increment-short.duckdb")
     log.info("increment: long %.1fs (+ pull %.1fs), short %.1fs (+ pull %.1fs)", inc_long.seconds, pull_long,
@@ -93,6 +98,9 @@ def main() -> None:
     ]
     inputs = {f"warehouse {base.path.name}": "reused" if base.reused else f"built ({base.facts})",
               f"warehouse {short.path.name}": "reused" if short.reused else f"built ({short.facts})"}
+    (bench_dir() / "profile-build.json").write_text(json.dumps({"full": full_profile, "increment": inc_profile},
+                                                              indent=2) + "\n")
+    log.info("dbt profiles: full %s; increment %s", full_profile, inc_profile)
     save(benches, inputs=inputs)
     for b in benches:
         print(f"{b.name}: ours {b.ours_s:.1f}s vs {b.reference_s:.1f}s -> ratio {b.ratio:.2f} "

@@ -121,6 +121,24 @@ def dbt_build(env: dict[str, str], *extra: str) -> Measured:
     return measured
 
 
+def dbt_profile(top: int = 6) -> dict:
+    """Where the last dbt invocation's time went (its run_results.json): the summed node
+    times against the wall time, and the slowest nodes."""
+    path = bench_dir() / "dbt-target" / "run_results.json"
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text())
+    nodes = [(r["unique_id"].split(".", 2)[-1], float(r.get("execution_time") or 0)) for r in results["results"]]
+    models = [n for n in nodes if not n[0].startswith(("test", "unit_test"))]
+    return {
+        "wall_s": round(float(results.get("elapsed_time") or 0), 1),
+        "nodes": len(nodes),
+        "node_seconds": round(sum(t for _, t in nodes), 1),
+        "test_seconds": round(sum(t for n, t in nodes if n not in dict(models)), 1),
+        "slowest": [(n, round(t, 1)) for n, t in sorted(nodes, key=lambda x: -x[1])[:top]],
+    }
+
+
 @dataclass(frozen=True)
 class Base:
     path: Path
