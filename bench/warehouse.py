@@ -12,6 +12,7 @@ shortcut into the raw tables: the figures are those of the real thing.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -156,6 +157,12 @@ def base_warehouse(profile: str, history_days: int | None = None) -> Base:
     path = bench_dir() / f"wh-{profile}-{tag}.duckdb"
     facts_path = path.with_suffix(".json")
     start = END - timedelta(days=history_days) if history_days else None
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder per warehouse; others wait, then reuse it
+        return _base_warehouse(profile, store, path, facts_path, start, tag)
+
+
+def _base_warehouse(profile: str, store: Path, path: Path, facts_path: Path, start: date | None, tag: str) -> Base:
     if path.exists() and facts_path.exists():
         return Base(path, profile, start, True, json.loads(facts_path.read_text()))
     building = path.with_name(path.stem + ".building.duckdb")
