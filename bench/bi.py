@@ -6,7 +6,7 @@
    Each runs 30 times on one read-only connection (as a BI tool keeps one); target p95 <= 50 ms.
 5. ``itops report`` (reads the snapshot, writes the static page), and the page load in
    headless Chromium: from navigation to the report marking itself ready (its charts drawn),
-   measured in the page (``performance.now()`` when ``data-ready`` turns true). Target < 2 s.
+   measured in the page (``performance.now()`` when ``data-ready`` turns true, 5 ms polls). Target < 2 s.
 """
 
 from __future__ import annotations
@@ -87,10 +87,15 @@ def _p95(values: list[float]) -> float:
 
 
 READY_PROBE = """
-new MutationObserver(() => {
-  if (document.documentElement.getAttribute('data-ready') === 'true' && window.__itopsReadyAt === undefined)
-    window.__itopsReadyAt = performance.now();
-}).observe(document.documentElement, {attributes: true});
+(() => {
+  const probe = setInterval(() => {
+    const root = document.documentElement;
+    if (root && root.getAttribute('data-ready') === 'true') {
+      window.__itopsReadyAt = performance.now();
+      clearInterval(probe);
+    }
+  }, 5);
+})();
 """
 
 
@@ -100,7 +105,7 @@ def page_loads(index: Path, loads: int = 3) -> list[float]:
 
     seconds = []
     for _ in range(loads):
-        with tempfile.TemporaryDirectory() as tmp, chromium(Path(tmp)) as page:
+        with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp, chromium(Path(tmp)) as page:
             page.send("Page.enable")
             page.send("Page.addScriptToEvaluateOnNewDocument", {"source": READY_PROBE})
             page.navigate(index.resolve().as_uri())

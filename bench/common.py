@@ -128,8 +128,8 @@ def render_markdown(doc: dict) -> str:
     for b in doc["benchmarks"]:
         rss = "" if b.get("peak_rss_mb") in (None, "NaN") else f"{b['peak_rss_mb']:.0f}"
         lines.append(
-            f"| {b['name']} | {b['ours_s']:.2f} | {b['reference']} | {b['reference_s']:.2f} | {b['ratio']:.2f} | "
-            f"{b['target']} | {'yes' if b['met'] else '**no**'} | {rss} | {b.get('notes', '')} |"
+            f"| {b['name']} | {_seconds(b['ours_s'])} | {b['reference']} | {_seconds(b['reference_s'])} | "
+            f"{b['ratio']:.2f} | {b['target']} | {'yes' if b['met'] else '**no**'} | {rss} | {b.get('notes', '')} |"
         )
     if doc.get("inputs"):
         lines += ["", "Inputs (cached under ITOPS_BENCH_DIR, default .itops/bench; reused when present):", ""]
@@ -138,6 +138,10 @@ def render_markdown(doc: dict) -> str:
     if notes.exists():  # the analysis (profiles, what misses and why), kept by hand beside the figures
         lines += ["", notes.read_text().strip()]
     return "\n".join(lines) + "\n"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.4f}" if value < 1 else f"{value:.2f}"
 
 
 def python() -> str:

@@ -130,12 +130,12 @@ def dbt_profile(top: int = 6) -> dict:
         return {}
     results = json.loads(path.read_text())
     nodes = [(r["unique_id"].split(".", 2)[-1], float(r.get("execution_time") or 0)) for r in results["results"]]
-    models = [n for n in nodes if not n[0].startswith(("test", "unit_test"))]
+    kinds = [r["unique_id"].split(".", 1)[0] for r in results["results"]]
     return {
         "wall_s": round(float(results.get("elapsed_time") or 0), 1),
         "nodes": len(nodes),
         "node_seconds": round(sum(t for _, t in nodes), 1),
-        "test_seconds": round(sum(t for n, t in nodes if n not in dict(models)), 1),
+        "test_seconds": round(sum(t for (_, t), k in zip(nodes, kinds, strict=True) if k in ("test", "unit_test")), 1),
         "slowest": [(n, round(t, 1)) for n, t in sorted(nodes, key=lambda x: -x[1])[:top]],
     }
 
