@@ -1,9 +1,9 @@
 {#- Capacity per person and day, the Runn way: contracted hours, the time off taken out of them,
     and the effective capacity left (contracted - time off, never below 0).
 
-    Days covered: from the first day any time tracker has an entry (the start of the time data)
-    to `capacity_forecast_weeks` weeks after the as-of date (int_as_of), so the same rows serve
-    the utilization KPIs (days up to the as-of date) and the capacity forecast (days after it).
+    Days covered: from the first day any time tracker has an entry to `capacity_forecast_weeks`
+    weeks after the time data's as-of date (int_time_as_of), so the same rows serve the
+    utilization KPIs (days up to the as-of date) and the capacity forecast (days after it).
 
     The contract in force on a day, one per person and day:
       1. a Runn contract (Runn plans people; its contracts carry rostered minutes per weekday);
@@ -72,13 +72,7 @@ calendar as (
 
 bounds as (
 
-    select
-        coalesce(
-            (select min(entry_date) from {{ ref('int_time_entries_unioned') }}),
-            {{ local_date('as_of.as_of_at') }}
-        ) as first_day,
-        {{ local_date('as_of.as_of_at') }} as as_of_date
-    from {{ ref('int_as_of') }} as as_of
+    select first_date as first_day, as_of_date from {{ ref('int_time_as_of') }}
 
 ),
 

@@ -15,7 +15,7 @@ with
 
 as_of as (
 
-    select {{ local_date('as_of_at') }} as as_of_date from {{ ref('int_as_of') }}
+    select as_of_date from {{ ref('int_time_as_of') }}
 
 ),
 
