@@ -7,7 +7,8 @@
     of the person who logged it. Tickets resolved are those of tickets_resolved (fct_tickets,
     every source), anchored on the resolution date, for the ticket's team. Both sides are summed
     before dividing, so a team or month with cost and no resolved ticket keeps its numerator and
-    has no value. -#}
+    has no value; one with resolved tickets and no costed support time has no numerator (null,
+    not 0: nothing says the work was free) and no value. -#}
 with
 
 support_cost as (
@@ -29,7 +30,7 @@ resolved as (
     select
         {{ local_date('resolved_at') }} as anchor_date,
         team_id,
-        0 as cost,
+        cast(null as {{ type_double() }}) as cost,
         1 as resolved
     from {{ ref('fct_tickets') }}
     where resolved_at is not null
