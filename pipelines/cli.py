@@ -28,7 +28,7 @@ def _load_definitions():
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    """Pull every enabled source incrementally, then build and test the dbt models."""
+    """Pull every enabled source, build and test the dbt models, publish the snapshot and report."""
     from connectors.registry import CONNECTORS, enabled_sources
     from pipelines.project import dagster_home
     from pipelines.runner import run_refresh
@@ -165,6 +165,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     month, rows = kpi_summary(db_path)
     print()
     print(f"Warehouse: {db_path}")
+    from pipelines.bi.paths import published_db_path, report_dir
+
+    print(f"Published (read-only, for BI tools): {published_db_path()}")
+    print(f"KPI report: {report_dir() / 'index.html'} (or `itops serve`)")
     print(f"Full refresh took {outcome.seconds:.1f}s")
     print()
     print(format_table(month, rows))
@@ -198,6 +202,53 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     path = generate(OrgSpec(seed=args.seed, profile=args.profile, end_date=args.end), Path(args.out))
     print(path)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the static KPI report (report/index.html) from the published snapshot."""
+    from pipelines.bi.report import write_report
+
+    written = write_report(out_dir=Path(args.out).resolve() if args.out else None, self_contained=args.self_contained)
+    print(f"KPI report: {written.index} ({written.kpis} KPIs, snapshot {written.snapshot_id})")
+    print("Open it in a browser, or run `itops serve`.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the KPI report on 127.0.0.1 and link the Dagster UI (optionally starting it)."""
+    from pipelines.bi.paths import published_db_path, report_dir
+    from pipelines.bi.report import dagster_url, write_report
+    from pipelines.bi.serve import dagster_is_up, make_server, serve_forever, start_dagster, stop_process_group
+
+    folder = report_dir()
+    if not (folder / "index.html").exists():
+        if not published_db_path().exists():
+            print(f"itops serve: no report in {folder} and no published snapshot yet: run `itops refresh` "
+                  "(or `itops demo`) first.", file=sys.stderr)
+            return 2
+        write_report()
+    server = make_server(folder, "127.0.0.1", args.port)
+    dagster = None
+    ui = f"http://127.0.0.1:{args.dagster_port}" if args.dagster else dagster_url()
+    if args.dagster:
+        dagster = start_dagster(args.dagster_port)
+    print(f"KPI report:  http://127.0.0.1:{server.server_address[1]}/   ({folder / 'index.html'})")
+    if dagster is not None:
+        print(f"Dagster UI:  {ui}   (starting `dagster dev`; runs, assets, checks, schedules)")
+    elif dagster_is_up(ui):
+        print(f"Dagster UI:  {ui}")
+    else:
+        print(f"Dagster UI:  {ui}   (not running: `make dev`, or `itops serve --dagster`)")
+    print("Ctrl-C to stop.")
+    sys.stdout.flush()
+    try:
+        serve_forever(server)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if dagster is not None:
+            stop_process_group(dagster)
     return 0
 
 
@@ -247,6 +298,19 @@ def build_parser() -> argparse.ArgumentParser:
     fakes = sub.add_parser("fakes", help=cmd_fakes.__doc__, description=cmd_fakes.__doc__)
     org_options(fakes)
     fakes.set_defaults(func=cmd_fakes)
+
+    report = sub.add_parser("report", help=cmd_report.__doc__, description=cmd_report.__doc__)
+    report.add_argument("--out", metavar="DIR", help="output folder (default: ITOPS_REPORT_DIR, or report/ beside "
+                        "the warehouse)")
+    report.add_argument("--self-contained", action="store_true",
+                        help="inline the chart library: one HTML file to share (about 5 MB)")
+    report.set_defaults(func=cmd_report)
+
+    serve = sub.add_parser("serve", help=cmd_serve.__doc__, description=cmd_serve.__doc__)
+    serve.add_argument("--port", type=int, default=8000, help="report port on 127.0.0.1 (default: 8000)")
+    serve.add_argument("--dagster", action="store_true", help="also start the Dagster UI (dagster dev)")
+    serve.add_argument("--dagster-port", type=int, default=3000, help="Dagster UI port (default: 3000)")
+    serve.set_defaults(func=cmd_serve)
 
     generate = sub.add_parser("generate", help=cmd_generate.__doc__, description=cmd_generate.__doc__)
     org_options(generate)

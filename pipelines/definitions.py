@@ -9,6 +9,7 @@ from pipelines.defs.connectors import connector_assets
 from pipelines.defs.dbt import build_dbt_assets, dbt_resource, mart_freshness_hours
 from pipelines.defs.history import history_assets, history_partitions
 from pipelines.defs.jobs import full_refresh_job, history_backfill_job
+from pipelines.defs.publish import publish_assets
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.schedules import nightly_schedule
 from pipelines.defs.sensors import alert_sensors
@@ -19,8 +20,10 @@ def build_definitions() -> dg.Definitions:
     partitions = history_partitions()
     freshness_checks = mart_freshness_checks(mart_freshness_hours())
     refresh = full_refresh_job()
+    writers = [*connector_assets(), build_dbt_assets()]
     core = dg.Definitions(
-        assets=[*connector_assets(), *history_assets(partitions), build_dbt_assets()],
+        # Published last: the snapshot and the report depend on every stream and dbt model.
+        assets=[*writers, *history_assets(partitions), *publish_assets(writers)],
         asset_checks=[*stream_checks(), *freshness_checks],
         jobs=[refresh, history_backfill_job(partitions)],
         schedules=[nightly_schedule(refresh)],

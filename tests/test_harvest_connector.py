@@ -1,17 +1,22 @@
 """Harvest connector against the fake Harvest v2 API: links.next to the end, rate limits,
-late edits, deletions by reconciliation, reruns."""
+faults, quarantine, late edits, deletions by reconciliation, reruns and crashes."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import duckdb
 import pytest
 import requests
 
 from connectors.core.base import run_stream
 from connectors.core.errors import AuthError
 from connectors.core.warehouse import connect, open_writer
+from connectors.fakes.base import Fault
 from connectors.harvest import HarvestConnector
+from tests.crash import kill_load_midway, load_to_the_end
 
 
 def harvest_get(suite, path: str, **params) -> dict:
@@ -181,3 +186,60 @@ def test_assignments_link_users_projects_and_tasks(fakes) -> None:
     finally:
         con.close()
     assert assignments > 0 and orphans == 0
+
+
+def test_5xx_bursts_drops_and_truncated_bodies_are_retried(fakes, monkeypatch) -> None:
+    monkeypatch.setenv("HARVEST_PAGE_SIZE", "100")
+    faults = fakes.apis["harvest"].faults
+    faults.add(Fault("status", path="^/v2/time_entries$", status=502, times=2, after=1))
+    faults.add(Fault("drop", path="^/v2/time_entries$", times=1, after=3))
+    faults.add(Fault("truncate", path="^/v2/time_entries$", times=1, after=5))
+    load("time_entries")
+    assert loaded("time_entries") == all_records(fakes, "time_entries")
+
+
+def test_bad_records_are_quarantined_and_the_load_goes_on(fakes) -> None:
+    def corrupt(body: bytes) -> bytes:
+        doc = json.loads(body)
+        doc["time_entries"][0]["updated_at"] = "last Tuesday"
+        doc["time_entries"][1]["id"] = None
+        return json.dumps(doc).encode()
+
+    fakes.apis["harvest"].faults.add(Fault("rewrite", path="^/v2/time_entries$", transform=corrupt))
+    result = load("time_entries")
+    assert result.quarantined == 2
+    con = connect(read_only=True)
+    try:
+        reasons = sorted(r for (r,) in con.execute(
+            "select reason from raw_meta.quarantine where stream = 'time_entries'").fetchall())
+    finally:
+        con.close()
+    assert reasons[0] == "missing primary key"
+    assert reasons[1].startswith("unparseable timestamp: last Tuesday")
+    assert len(loaded("time_entries")) == len(all_records(fakes, "time_entries")) - 2
+
+
+def raw_rows(path: Path) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("select id, updated_at, record::varchar, _is_deleted from raw_harvest.time_entries "
+                           "order by id").fetchall()
+    finally:
+        con.close()
+
+
+def test_a_load_killed_midway_loses_and_duplicates_nothing_on_rerun(fakes, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("HARVEST_PAGE_SIZE", "10")
+    monkeypatch.setenv("ITOPS_FLUSH_ROWS", "30")
+    clean_path, crash_path = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
+    load_to_the_end("harvest", ["time_entries"], clean_path)
+    kill_load_midway(fakes.apis["harvest"], "^/v2/time_entries$", "harvest", ["time_entries"], crash_path,
+                     after_requests=12)
+    con = duckdb.connect(str(crash_path), read_only=True)
+    try:
+        partial = con.execute("select count(*) from raw_harvest.time_entries").fetchone()[0]
+    finally:
+        con.close()
+    assert 0 < partial < len(raw_rows(clean_path))
+    load_to_the_end("harvest", ["time_entries"], crash_path)
+    assert raw_rows(crash_path) == raw_rows(clean_path)

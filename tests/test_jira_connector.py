@@ -5,12 +5,7 @@ name, CSAT, rate limits, faults, quarantine, deletes by id reconciliation, crash
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +21,7 @@ from connectors.fakes.base import Fault
 from connectors.fakes.jira import FakeJira
 from connectors.fakes.jira_sql import FieldIds
 from connectors.jira import JiraConnector
+from tests.crash import kill_load_midway, load_to_the_end
 
 SEARCH = "/rest/api/3/search/jql"
 
@@ -419,38 +415,19 @@ def test_the_removed_search_endpoint_answers_410_and_unbounded_jql_400(fakes) ->
     assert not any(re.fullmatch(r"/rest/api/[23]/search", r.path) for r in fakes.apis["jira"].requests[before:])
 
 
-CRASH_SCRIPT = (
-    "import sys; from connectors.__main__ import main; "
-    "sys.exit(main(['load', 'jira', '--stream', 'issues']))"
-)
-
-
 def test_a_load_killed_midway_loses_and_duplicates_nothing_on_rerun(fakes, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("JIRA_PAGE_SIZE", "10")
     monkeypatch.setenv("ITOPS_FLUSH_ROWS", "30")
     clean_path, crash_path = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(clean_path)},
-                   check=True, capture_output=True, timeout=120)
-    # Slow pages, so the kill lands between commits and mid-page.
-    fakes.apis["jira"].faults.add(Fault("slow", path=SEARCH + "$", delay=0.15, times=10_000))
-    baseline = len(search_calls(fakes))
-    proc = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(search_calls(fakes)) < baseline + 9:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    load_to_the_end("jira", ["issues"], clean_path)
+    kill_load_midway(fakes.apis["jira"], SEARCH + "$", "jira", ["issues"], crash_path, after_requests=9)
     con = duckdb.connect(str(crash_path), read_only=True)
     partial = con.execute("select count(*) from raw_jira.issues").fetchone()[0]
     cursor = con.execute("select cursor from raw_meta.stream_state where stream = 'issues'").fetchone()
     con.close()
     assert 0 < partial < len(expected_issues(fakes))
     assert cursor is not None  # it moved with the committed pages
-    fakes.apis["jira"].faults.clear()
-    subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
-                   check=True, capture_output=True, timeout=120)
+    load_to_the_end("jira", ["issues"], crash_path)
     clean = [(i, u, r) for i, u, r, _ in table_rows(clean_path)]
     recovered = [(i, u, r) for i, u, r, _ in table_rows(crash_path)]
     assert recovered == clean

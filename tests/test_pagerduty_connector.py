@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from connectors.core.warehouse import connect, open_writer
 from connectors.fakes.base import Fault
 from connectors.fakes.pagerduty import ACCEPT, add_months
 from connectors.pagerduty import PagerDutyConnector
+from tests.crash import kill_load_midway, load_to_the_end
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ["teams", "users", "services", "escalation_policies", "priorities"]
@@ -409,38 +408,21 @@ def test_a_full_read_flags_deleted_users(pagerduty) -> None:
     assert gone == [(leaver_email,)]
 
 
-CRASH_SCRIPT = (
-    "import sys; from connectors.__main__ import main; "
-    "sys.exit(main(['load', 'pagerduty', '--stream', 'incidents', '--stream', 'log_entries']))"
-)
-
-
 def test_a_load_killed_midway_loses_and_duplicates_nothing_on_rerun(pagerduty, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("PAGERDUTY_PAGE_SIZE", "5")
     monkeypatch.setenv("PAGERDUTY_WINDOW_DAYS", "7")
     monkeypatch.setenv("ITOPS_FLUSH_ROWS", "10")
     clean_path, crash_path = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(clean_path)},
-                   check=True, capture_output=True, timeout=120)
-    api = pagerduty.apis["pagerduty"]
-    api.faults.add(Fault("slow", path="^/(incidents|log_entries)$", delay=0.15, times=10_000))
-    baseline = len(calls(pagerduty, "^/(incidents|log_entries)$"))
-    proc = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(calls(pagerduty, "^/(incidents|log_entries)$")) < baseline + 8:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    streams = ["incidents", "log_entries"]
+    load_to_the_end("pagerduty", streams, clean_path)
+    kill_load_midway(pagerduty.apis["pagerduty"], "^/(incidents|log_entries)$", "pagerduty", streams, crash_path,
+                     after_requests=8)
     con = duckdb.connect(str(crash_path), read_only=True)
     partial = con.execute("select count(*) from raw_pagerduty.incidents").fetchone()[0]
     con.close()
     assert 0 < partial < len(served(pagerduty, "incidents"))
-    api.faults.clear()
-    subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
-                   check=True, capture_output=True, timeout=120)
-    for stream in ("incidents", "log_entries"):
+    load_to_the_end("pagerduty", streams, crash_path)
+    for stream in streams:
         clean = [(i, u, r) for i, u, r, _ in table_rows(clean_path, stream)]
         assert [(i, u, r) for i, u, r, _ in table_rows(crash_path, stream)] == clean, stream
         assert len(clean) == len(served(pagerduty, stream))

@@ -6,11 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +19,7 @@ from connectors.core.warehouse import connect, open_writer
 from connectors.fakes.base import Fault
 from connectors.fakes.runn import ENDPOINTS
 from connectors.runn import RunnConnector
+from tests.crash import kill_load_midway, load_to_the_end
 
 STREAMS = [spec.name for spec in RunnConnector.STREAMS]
 DELETABLE = {name: e.delete_event for name, e in RunnConnector.ENDPOINTS.items() if e.delete_event}
@@ -234,12 +230,6 @@ def test_a_429_with_only_x_ratelimit_reset_is_waited_out(runn) -> None:
     assert second.at - first.at >= 0.9
 
 
-CRASH_SCRIPT = (
-    "import sys; from connectors.__main__ import main; "
-    "sys.exit(main(['load', 'runn', '--stream', 'actuals']))"
-)
-
-
 def raw_rows(path: Path) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -253,19 +243,8 @@ def test_a_load_killed_midway_loses_and_duplicates_nothing_on_rerun(runn, monkey
     monkeypatch.setenv("RUNN_PAGE_SIZE", "10")
     monkeypatch.setenv("ITOPS_FLUSH_ROWS", "30")
     clean_path, crash_path = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(clean_path)},
-                   check=True, capture_output=True, timeout=120)
-    api = runn.apis["runn"]
-    api.faults.add(Fault("slow", path="^/actuals/$", delay=0.15, times=10_000))
-    baseline = len(calls(runn, "/actuals/"))
-    proc = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(calls(runn, "/actuals/")) < baseline + 12:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    load_to_the_end("runn", ["actuals"], clean_path)
+    kill_load_midway(runn.apis["runn"], "^/actuals/$", "runn", ["actuals"], crash_path, after_requests=12)
     con = duckdb.connect(str(crash_path), read_only=True)
     try:
         partial = con.execute("select count(*) from raw_runn.actuals").fetchone()[0]
@@ -275,9 +254,7 @@ def test_a_load_killed_midway_loses_and_duplicates_nothing_on_rerun(runn, monkey
         con.close()
     assert 0 < partial < len(raw_rows(clean_path))
     assert cursor is not None and json.loads(cursor[0])["updated_at"]
-    api.faults.clear()
-    subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
-                   check=True, capture_output=True, timeout=120)
+    load_to_the_end("runn", ["actuals"], crash_path)
     assert raw_rows(crash_path) == raw_rows(clean_path)
 
 
@@ -327,3 +304,24 @@ def test_the_fake_serves_the_organisations_plans(small_runn) -> None:
     assert actual_people and all(people[p]["teamId"] in runn_teams for p in actual_people)
     events = all_records(suite, "activity_log", occurredAfter="2000-01-01").values()
     assert {e["type"] for e in events} == {"actual_deleted", "assignment_deleted", "time_off_deleted"}
+
+
+def test_bad_records_are_quarantined_and_the_load_goes_on(runn) -> None:
+    def corrupt(body: bytes) -> bytes:
+        doc = json.loads(body)
+        doc["values"][0]["updatedAt"] = "soon"
+        doc["values"][1]["id"] = None
+        return json.dumps(doc).encode()
+
+    runn.apis["runn"].faults.add(Fault("rewrite", path="^/actuals/$", transform=corrupt, times=1))
+    result = load("actuals")
+    assert result.quarantined == 2
+    con = connect(read_only=True)
+    try:
+        reasons = sorted(r for (r,) in con.execute(
+            "select reason from raw_meta.quarantine where stream = 'actuals'").fetchall())
+    finally:
+        con.close()
+    assert reasons[0] == "missing primary key"
+    assert reasons[1].startswith("unparseable timestamp: soon")
+    assert len(loaded("actuals")) == len(all_records(runn, "actuals")) - 2

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +17,7 @@ from connectors.core.errors import AuthError, RetriesExhaustedError
 from connectors.core.warehouse import connect, open_writer
 from connectors.fakes.base import Fault
 from connectors.servicenow import ServiceNowConnector
+from tests.crash import kill_load_midway, load_to_the_end
 
 
 def expected_incidents(suite) -> dict[str, str]:
@@ -208,41 +205,18 @@ def test_records_updated_between_pages_are_not_lost(fakes, monkeypatch) -> None:
     assert loaded() == now
 
 
-CRASH_SCRIPT = (
-    "import sys; from connectors.__main__ import main; "
-    "sys.exit(main(['load', 'servicenow', '--stream', 'incident']))"
-)
-
-
 def test_a_load_killed_midway_loses_and_duplicates_nothing_on_rerun(fakes, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("SERVICENOW_PAGE_SIZE", "10")
     monkeypatch.setenv("ITOPS_FLUSH_ROWS", "30")
-    clean_path = tmp_path / "clean.duckdb"
-    crash_path = tmp_path / "crash.duckdb"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    # Reference: a clean, uninterrupted load.
-    subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(clean_path)},
-                   check=True, capture_output=True, timeout=120)
-    # Slow pages, so the kill lands between commits and mid-page.
-    fakes.apis["servicenow"].faults.add(Fault("slow", path="/incident$", delay=0.15, times=10_000))
-    def incident_calls() -> int:
-        return len([r for r in fakes.apis["servicenow"].requests if r.path.endswith("/incident")])
-
-    baseline = incident_calls()
-    proc = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and incident_calls() < baseline + 12:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    clean_path, crash_path = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
+    load_to_the_end("servicenow", ["incident"], clean_path)
+    kill_load_midway(fakes.apis["servicenow"], "/incident$", "servicenow", ["incident"], crash_path,
+                     after_requests=12)
     con = duckdb.connect(str(crash_path), read_only=True)
     partial = con.execute("select count(*) from raw_servicenow.incident").fetchone()[0]
     con.close()
     assert 0 < partial < len(expected_incidents(fakes))
-    fakes.apis["servicenow"].faults.clear()
-    subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
-                   check=True, capture_output=True, timeout=120)
+    load_to_the_end("servicenow", ["incident"], crash_path)
     clean = [(i, u, r) for i, u, r, _ in table_rows(clean_path)]
     recovered = [(i, u, r) for i, u, r, _ in table_rows(crash_path)]
     assert recovered == clean

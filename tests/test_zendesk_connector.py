@@ -7,10 +7,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from connectors.core.warehouse import connect, open_writer
 from connectors.fakes.base import Fault
 from connectors.fakes.zendesk import decode_export_cursor
 from connectors.zendesk import STREAMS, ZendeskConnector
+from tests.crash import kill_load_midway, load_to_the_end
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPORT = "/api/v2/incremental/tickets/cursor"
@@ -364,48 +363,17 @@ def test_backfill_window_loads_its_window_and_leaves_the_cursor(zendesk, monkeyp
     assert table_rows(db, "tickets") == before
 
 
-CRASH_SCRIPT = "import sys; from connectors.__main__ import main; sys.exit(main(['load', 'zendesk']))"
-
-
 def test_a_load_killed_midway_loses_and_duplicates_nothing_on_rerun(zendesk, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("ZENDESK_EXPORT_PAGE_SIZE", "5")
     monkeypatch.setenv("ITOPS_FLUSH_ROWS", "10")
-    api = zendesk.apis["zendesk"]
     clean_path, crash_path = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run(
-        [sys.executable, "-c", CRASH_SCRIPT],
-        env={**env, "ITOPS_WAREHOUSE": str(clean_path)},
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    # Slow export pages, so the kill lands between commits and mid-page.
-    api.faults.add(Fault("slow", path=EXPORT, delay=0.15, times=10_000))
-    baseline = len(calls(api, EXPORT))
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CRASH_SCRIPT],
-        env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(calls(api, EXPORT)) < baseline + 9:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    load_to_the_end("zendesk", [], clean_path)
+    kill_load_midway(zendesk.apis["zendesk"], EXPORT, "zendesk", [], crash_path, after_requests=9)
     con = duckdb.connect(str(crash_path), read_only=True)
     partial = con.execute("select count(*) from raw_zendesk.tickets").fetchone()[0]
     con.close()
     assert 0 < partial < len(expected_tickets(zendesk))
-    api.faults.clear()
-    subprocess.run(
-        [sys.executable, "-c", CRASH_SCRIPT],
-        env={**env, "ITOPS_WAREHOUSE": str(crash_path)},
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    load_to_the_end("zendesk", [], crash_path)
     for spec in STREAMS:
         clean = [(i, u, r, d) for i, u, r, d in table_rows(clean_path, spec.name)]
         assert clean, spec.name

@@ -1,6 +1,7 @@
 """dbt models as Dagster assets (dbt tests as asset checks), wired below the connector assets."""
 
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -169,10 +170,17 @@ def build_dbt_assets() -> dg.AssetsDefinition:
 def prune_target_dirs(keep: int = 10, min_age_seconds: float = 3600.0) -> None:
     """dagster-dbt gives every invocation its own target folder; keep only the recent ones."""
     root = DBT_PROJECT_DIR / "target"
-    runs = sorted((p for p in root.glob("dbt_models-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    # Another process (a second refresh, a test worker) may be pruning the same folder:
+    # a run folder can vanish between the listing and its stat.
+    ages = {}
+    for path in root.glob("dbt_models-*"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_dir():
+                ages[path] = path.stat().st_mtime
+    runs = sorted(ages, key=ages.__getitem__, reverse=True)
     now = time.time()
     for old in runs[keep:]:
-        if now - old.stat().st_mtime > min_age_seconds:
+        if now - ages[old] > min_age_seconds:
             shutil.rmtree(old, ignore_errors=True)
 
 
