@@ -4,14 +4,15 @@
       actual_cost                - cost of the hours (day / week / month; all, team, project);
       hours_share_<category>_pct - logged hours on projects of the category (dim_projects:
                                    strategic, ktlo, support) / all logged hours (week / month).
-    Positions, measured at the as-of date and reported on the month that contains it (the
-    warehouse keeps no history of plans, so earlier months have none), over the projects in
-    flight: confirmed, active, with hours logged to date (fct_project_financials, the row of
-    the project's latest month up to the as-of month):
+    Positions at each month's end, up to the month of the time as-of date, over the projects in
+    flight that month: confirmed, with hours logged by the month's end and work (logged or
+    scheduled) in or after the month (fct_project_financials):
       budget_amount, forecast_cost_at_completion, budget_variance (budget - forecast at
       completion), budget_variance_pct (/ budget), cost_performance_index (EV / AC),
       schedule_performance_index (EV / PV), projects_on_budget_pct (forecast <= budget, of the
       budgeted), projects_on_time_pct (forecast end <= planned end, of those with a planned end).
+    AC, EV and PV are the month-end values; the forecast at completion and the forecast end are
+    today's (neither Runn nor Harvest keeps the plan as it stood at a past month's end).
     Budget figures only count budgeted projects; indices only projects where the index's
     inputs are known; portfolio figures are ratios of sums (a portfolio CPI = sum EV / sum AC). -#}
 with
@@ -25,12 +26,6 @@ time_entries as (
 projects as (
 
     select * from {{ ref('dim_projects') }}
-
-),
-
-as_of as (
-
-    select as_of_date from {{ ref('int_time_as_of') }}
 
 ),
 
@@ -56,19 +51,10 @@ project_time as materialized (
 
 ),
 
-latest_month as (
-
-    select financials.project_id, max(financials.month_start) as month_start
-    from {{ ref('fct_project_financials') }} as financials
-    where financials.is_to_date
-    group by financials.project_id
-
-),
-
 in_flight as materialized (
 
     select
-        as_of.as_of_date as anchor_date,
+        financials.month_start as anchor_date,
         financials.project_id,
         financials.team_id,
         financials.budget_amount,
@@ -94,13 +80,12 @@ in_flight as materialized (
         case when financials.planned_end_date is null then null
              when financials.forecast_end_date <= financials.planned_end_date then 1 else 0 end as is_on_time
     from {{ ref('fct_project_financials') }} as financials
-    inner join latest_month
-        on latest_month.project_id = financials.project_id
-        and latest_month.month_start = financials.month_start
     inner join projects
         on projects.project_id = financials.project_id
-    cross join as_of
-    where projects.is_confirmed and projects.is_active
+    where projects.is_confirmed
+        and financials.is_to_date
+        and financials.cumulative_actual_hours > 0
+        and financials.forecast_end_date >= financials.month_start
 
 ),
 
