@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: venv demo test lint refresh dev bench bench-ingest clean
+.PHONY: venv demo test lint refresh dev bench bench-ingest bench-venv clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "itops-kpi needs Python >= 3.11, found " + sys.version' 
@@ -36,6 +36,24 @@ lint: $(STAMP)
 ## make dev: the Dagster UI on http://127.0.0.1:3000 (asset graph, schedules, sensors, checks)
 dev: $(STAMP)
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} bash -c '$(BIN)/python -c "from pipelines.project import dagster_home; dagster_home()" && $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000'
+
+## make bench-ingest: 1M ServiceNow incidents, ours vs the limit vs dlt (writes bench/results.*)
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@touch $@
+
+bench-venv: $(BENCH_STAMP)
+
+bench-ingest: $(BENCH_STAMP)
+	$(BIN)/python -m bench.ingest
+
+## make bench: every benchmark of issue 8 (bench/results.md, bench/results.json); generated orgs and
+## built warehouses are cached in ITOPS_BENCH_DIR (default .itops/bench) and reused by reruns
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.build
+	$(BIN)/python -m bench.bi
 
 clean:
 	rm -rf $(VENV) warehouse dbt_project/target dbt_project/logs .dagster_home

@@ -109,7 +109,8 @@ class LoadSettings:
 
     flush_rows: int = 50_000
     overlap: timedelta = timedelta(minutes=10)
-    duckdb_memory_limit: str = "1GB"
+    #: DuckDB's buffer pool for loads: with a page being landed beside it, a loader stays under 1 GB
+    duckdb_memory_limit: str = "768MB"
     duckdb_threads: int = 2
 
     @classmethod

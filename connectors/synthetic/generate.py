@@ -52,7 +52,9 @@ class OrgSpec:
     @property
     def key(self) -> str:
         spec = self.resolved()
-        return f"org-{spec.profile}-s{spec.seed}-{spec.end_date:%Y%m%d}-v{GENERATOR_VERSION}"
+        revision = get_profile(spec.profile).revision
+        suffix = f"r{revision}" if revision else ""
+        return f"org-{spec.profile}-s{spec.seed}-{spec.end_date:%Y%m%d}-v{GENERATOR_VERSION}{suffix}"
 
 
 def history_start(profile: Profile, end: date) -> date:
@@ -100,7 +102,8 @@ def generate(spec: OrgSpec, path: Path) -> Path:
         _write(con, "incident_log", logs)
         _write(con, "changes", generate_changes(rngs[6], org, directory, start, end, profile.changes))
         n_entries = 0
-        for entries, versions in generate_time(rngs[7], org, holidays, leave, assignments, start, end):
+        for entries, versions in generate_time(rngs[7], org, holidays, leave, assignments, start, end,
+                                                   profile.support_entries_mean):
             _write(con, "time_entries", entries)
             _write(con, "time_entry_versions", versions)
             n_entries += len(entries)

@@ -24,6 +24,13 @@ class Profile:
     csat_rate: float = 0.2
     #: requesters (business users raising tickets) per IT person
     requesters_per_person: int = 8
+    #: mean number of entries a person's support time of a day is logged as (1 = one entry, no
+    #: extra draws: the small/tiny profiles' output must not change); large orgs log support
+    #: per ticket batch, several entries a day, which is what brings ``large`` to ~10M entries
+    support_entries_mean: float = 1.0
+    #: bumped when this profile's draws change (part of the store's cache key when non-zero),
+    #: so cached stores of other profiles stay valid
+    revision: int = 0
 
 
 PROFILES: dict[str, Profile] = {
@@ -35,7 +42,7 @@ PROFILES: dict[str, Profile] = {
     "medium": Profile("medium", people=600, teams=14, months=24, tickets=240_000, incidents=12_000,
                       projects=250, changes=6_000),
     "large": Profile("large", people=5_000, teams=60, months=36, tickets=3_000_000, incidents=150_000,
-                     projects=2_000, changes=60_000),
+                     projects=2_000, changes=60_000, support_entries_mean=2.1, revision=1),
 }
 
 

@@ -109,6 +109,7 @@ def generate_time(
     assignments: pd.DataFrame,
     start: date,
     end: date,
+    support_entries_mean: float = 1.0,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Yield (time_entries, time_entry_versions) a month at a time."""
     people = org["people"][~org["people"]["is_placeholder"]]
@@ -178,8 +179,8 @@ def generate_time(
         parts = [
             pd.DataFrame({"row": a["row"].to_numpy(), "project_id": a["project_id"].to_numpy(),
                           "minutes": a["minutes"].to_numpy()}),
-            pd.DataFrame({"row": np.arange(n), "project_id": [support_project[(int(t), "support")] for t in team_ids],
-                          "minutes": remainder * support_share}),
+            _support_entries(rng, n, [support_project[(int(t), "support")] for t in team_ids],
+                             remainder * support_share, support_entries_mean),
             pd.DataFrame({"row": np.arange(n), "project_id": [support_project[(int(t), "ktlo")] for t in team_ids],
                           "minutes": remainder * (1 - support_share)}),
         ]
@@ -219,6 +220,20 @@ def generate_time(
         })
         frame = frame[frame["created_at"] < end_ts].reset_index(drop=True)
         yield frame, _versions(rng, frame, end_ts)
+
+
+def _support_entries(rng: np.random.Generator, n: int, project_ids: list[int], minutes: np.ndarray,
+                     mean: float) -> pd.DataFrame:
+    """Each person-day's support time as one entry, or (``mean`` > 1) as 1 + Poisson(mean - 1)
+    entries of equal share (capped at 6). With ``mean`` == 1 nothing is drawn, so profiles
+    that log one support entry a day keep their exact output."""
+    rows = np.arange(n)
+    if mean <= 1.0:
+        return pd.DataFrame({"row": rows, "project_id": project_ids, "minutes": minutes})
+    count = np.minimum(1 + rng.poisson(mean - 1.0, n), 6)
+    rep = np.repeat(rows, count)
+    return pd.DataFrame({"row": rep, "project_id": np.repeat(np.asarray(project_ids), count),
+                         "minutes": np.repeat(minutes / count, count)})
 
 
 def _versions(rng: np.random.Generator, entries: pd.DataFrame, end_ts: pd.Timestamp) -> pd.DataFrame:

@@ -2,8 +2,10 @@
     transitions in the status history, per ticket that has both. Comparable only where the
     history is the source's real history: sources in var derived_status_history_sources
     (default: servicenow, whose history is derived from timestamps until its audit stream
-    lands) cannot see reopens and are listed but not compared. The data test on
-    counts_match fails on any disagreement. -#}
+    lands) cannot see reopens and are listed but not compared; nor are tickets whose loaded
+    history does not reach back to their opening (a ticket opened before ITOPS_START_DATE or
+    a backfill window keeps its native count of a life we only partly hold). The data test
+    on counts_match fails on any disagreement. -#}
 {%- set derived_sources = var('derived_status_history_sources', ['servicenow']) %}
 
 with
@@ -15,20 +17,33 @@ tickets as (
 
 ),
 
+history_starts as (
+
+    select ticket_key, min(changed_at) as first_changed_at
+    from {{ ref('int_ticket_status_changes_unioned') }}
+    group by 1
+
+),
+
 reconciled as (
 
     select
-        ticket_key,
-        source,
-        reopen_count_native,
-        reopen_count_derived,
+        tickets.ticket_key,
+        tickets.source,
+        tickets.reopen_count_native,
+        tickets.reopen_count_derived,
         {%- if derived_sources | length > 0 %}
-        source not in ('{{ derived_sources | join("', '") }}') as is_comparable,
+        tickets.source not in ('{{ derived_sources | join("', '") }}')
         {%- else %}
-        true as is_comparable,
+        true
         {%- endif %}
-        reopen_count_native = coalesce(reopen_count_derived, 0) as counts_match
+            -- the history starts at the opening (a minute's grace for the source's own clocks)
+            and history_starts.first_changed_at <= {{ dbt.dateadd('minute', 1, 'tickets.opened_at') }}
+            as is_comparable,
+        tickets.reopen_count_native = coalesce(tickets.reopen_count_derived, 0) as counts_match
     from tickets
+    left join history_starts
+        on history_starts.ticket_key = tickets.ticket_key
 
 )
 

@@ -1,0 +1,111 @@
+"""Benchmarks 2 (full build) and 3 (nightly increment).
+
+2. ``dbt build --full-refresh`` of every model and test on the base warehouse, against
+   bench/reference_kpis.sql: the headline KPIs written by hand as one DuckDB script over
+   the same raw tables (the limit). Target: <= 2x.
+3. The nightly increment: the fakes move to the next day, every source is pulled
+   incrementally (one day of new and changed records), then ``dbt build`` (incremental
+   ticket facts) runs. Target: the build <= 10% of the full build, and the increment on the
+   long history within 1.2x of the increment on a short one (cost follows the delta).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from datetime import UTC, datetime
+
+from bench.common import ROOT, Benchmark, python, run_measured, save, timed
+from bench.warehouse import (
+    END,
+    FakeServer,
+    base_warehouse,
+    bench_dir,
+    child_env,
+    dbt_build,
+    dbt_profile,
+    org_store,
+    pull_all,
+    stack_profile,
+    working_copy,
+)
+
+log = logging.getLogger("itops.bench")
+
+
+def reference(warehouse) -> float:
+    """The hand-written KPI script, in its own process (DuckDB CLI-like: open, run, close)."""
+    code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+            "sql = open(sys.argv[2]).read(); "
+            "[con.execute(s).fetchall() for s in sql.split(';') "
+            "if any(l.strip() and not l.strip().startswith('--') for l in s.splitlines())]; print('ok')")
+    measured = run_measured(timed([python(), "-c", code, str(warehouse), str(ROOT / "bench" / "reference_kpis.sql")]))
+    if measured.returncode != 0:
+        raise SystemExit(f"reference_kpis.sql failed:\n{measured.stderr[-3000:]}")
+    return measured
+
+
+def increment(base, name: str) -> tuple[float, object]:
+    """Pull the next day into a copy of ``base`` and build incrementally: (pull seconds, build)."""
+    store, _ = org_store(base.profile)
+    work = working_copy(base.path, name)
+    night = datetime.combine(END, datetime.min.time(), tzinfo=UTC)
+    with FakeServer(store, night) as fakes:
+        env = child_env(work, fakes.env, base.history_start)
+        pull_s = pull_all(env)
+    return pull_s, dbt_build(env)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profile", default=stack_profile())
+    parser.add_argument("--short-history-days", type=int, default=91,
+                        help="history of the short warehouse the increment is compared with (default 91 days)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    base = base_warehouse(args.profile)
+    log.info("base warehouse %s (%s)", base.path.name, "reused" if base.reused else f"built: {base.facts}")
+
+    work = working_copy(base.path, "full.duckdb")
+    full = dbt_build(child_env(work), "--full-refresh")
+    full_profile = dbt_profile()
+    ref = reference(work)
+    log.info("full build %.1fs, reference %.1fs", full.seconds, ref.seconds)
+
+    pull_long, inc_long = increment(base, "increment-long.duckdb")
+    inc_profile = dbt_profile()
+    short = base_warehouse(args.profile, args.short_history_days)
+    pull_short, inc_short = increment(short, "increment-short.duckdb")
+    log.info("increment: long %.1fs (+ pull %.1fs), short %.1fs (+ pull %.1fs)", inc_long.seconds, pull_long,
+             inc_short.seconds, pull_short)
+
+    history = f"{args.profile} org ({base.facts.get('as_of', '')[:10]} eve)"
+    benches = [
+        Benchmark("full build: dbt build, all models and tests", round(full.seconds, 2),
+                  "bench/reference_kpis.sql (headline KPIs by hand, one DuckDB script)", round(ref.seconds, 2),
+                  "ratio <= 2", full.seconds <= 2 * ref.seconds, round(full.peak_rss_mb, 1),
+                  notes=f"{history}, full history; reference peak RSS {ref.peak_rss_mb:,.0f} MB"),
+        Benchmark("nightly increment: one day on full history vs the full build", round(inc_long.seconds, 2),
+                  "full dbt build", round(full.seconds, 2), "ratio <= 0.1", inc_long.seconds <= 0.1 * full.seconds,
+                  round(inc_long.peak_rss_mb, 1),
+                  notes=f"dbt build after the day's pull; the pull itself took {pull_long:.1f}s"),
+        Benchmark(f"nightly increment: full history vs {args.short_history_days}-day history",
+                  round(inc_long.seconds, 2), f"the same night on {args.short_history_days} days of history",
+                  round(inc_short.seconds, 2), "ratio <= 1.2", inc_long.seconds <= 1.2 * inc_short.seconds,
+                  round(inc_long.peak_rss_mb, 1),
+                  notes=f"pulls {pull_long:.1f}s vs {pull_short:.1f}s"),
+    ]
+    inputs = {f"warehouse {base.path.name}": "reused" if base.reused else f"built ({base.facts})",
+              f"warehouse {short.path.name}": "reused" if short.reused else f"built ({short.facts})"}
+    (bench_dir() / "profile-build.json").write_text(json.dumps({"full": full_profile, "increment": inc_profile},
+                                                              indent=2) + "\n")
+    log.info("dbt profiles: full %s; increment %s", full_profile, inc_profile)
+    save(benches, inputs=inputs)
+    for b in benches:
+        print(f"{b.name}: ours {b.ours_s:.1f}s vs {b.reference_s:.1f}s -> ratio {b.ratio:.2f} "
+              f"(target {b.target}: {'met' if b.met else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""The warehouses benchmarks 2-5 measure, built once and cached under the bench data dir.
+
+A *base* warehouse is what production has the evening before a nightly run: every
+source pulled through our connectors from the fakes serving the org as of the day
+before the end of its history, then a full ``dbt build``. Benchmarks copy it (the base
+is never modified), so a rerun of ``make bench`` reuses it and measures only what it
+claims to measure.
+
+The path is the production one (fakes -> connectors -> DuckDB -> dbt), not a bulk
+shortcut into the raw tables: the figures are those of the real thing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bench.common import ROOT, Measured, python, run_measured, timed
+from connectors.synthetic import OrgSpec, ensure_store
+
+log = logging.getLogger("itops.bench")
+
+#: the last day of every bench org's history (exclusive): fixed, so caches stay valid
+END = date(2026, 11, 1)
+DBT_DIR = ROOT / "dbt_project"
+SAMPLES = ROOT / "samples" / "spreadsheets"
+SOURCES = ["servicenow", "jira", "zendesk", "pagerduty", "harvest", "runn"]
+
+
+def bench_dir() -> Path:
+    path = Path(os.environ.get("ITOPS_BENCH_DIR", ROOT / ".itops" / "bench")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def stack_profile() -> str:
+    """The org the warehouse benchmarks run on (``ITOPS_BENCH_PROFILE``, default ``small``)."""
+    return os.environ.get("ITOPS_BENCH_PROFILE", "small")
+
+
+def org_store(profile: str) -> tuple[Path, bool]:
+    """The org store (generated once); and whether it was reused from the cache."""
+    spec = OrgSpec(seed=42, profile=profile, end_date=END)
+    path = bench_dir() / f"{spec.key}.duckdb"
+    reused = path.exists()
+    return ensure_store(spec, bench_dir()), reused
+
+
+class FakeServer:
+    """The fake source APIs over an org store, in their own process, as of ``clock``."""
+
+    def __init__(self, store: Path, clock: datetime) -> None:
+        self.proc = subprocess.Popen(
+            [python(), "-m", "bench.fake_server", "--store", str(store), "--clock", clock.isoformat()],
+            stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        )
+        self.env: dict[str, str] = json.loads(self.proc.stdout.readline())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+    def __enter__(self) -> FakeServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def child_env(warehouse: Path, fakes: dict[str, str] | None = None, start: date | None = None) -> dict[str, str]:
+    env = {**os.environ, **(fakes or {}), "ITOPS_WAREHOUSE": str(warehouse), "PYTHONPATH": str(ROOT),
+           "ITOPS_FILES_DIR": str(SAMPLES), "DBT_TARGET_PATH": str(bench_dir() / "dbt-target"),
+           "DBT_LOG_PATH": str(bench_dir() / "dbt-logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    if start is not None:
+        env["ITOPS_START_DATE"] = start.isoformat()
+    return env
+
+
+def pull_all(env: dict[str, str]) -> float:
+    """Every source's incremental pull (the first one reads from ITOPS_START_DATE); seconds."""
+    started = time.monotonic()
+    for cmd in [*([python(), "-m", "connectors", "load", source] for source in SOURCES),
+                [python(), "-m", "bench.warehouse", "load-files"]]:
+        measured = run_measured(cmd, env=env)
+        if measured.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd[1:])} failed:\n{measured.stdout[-3000:]}\n{measured.stderr[-3000:]}")
+    return time.monotonic() - started
+
+
+def load_files() -> None:
+    """What the refresh job's spreadsheet asset does: every raw table exists, the sample
+    spreadsheets (targets, calendars, budgets) are loaded."""
+    from connectors.core.config import warehouse_path
+    from connectors.core.warehouse import open_writer
+    from connectors.registry import ensure_all_raw_tables
+    from connectors.spreadsheets import load_folder
+
+    with open_writer(warehouse_path()) as con:
+        ensure_all_raw_tables(con)
+        load_folder(con, SAMPLES)
+
+
+def dbt_build(env: dict[str, str], *extra: str) -> Measured:
+    """``dbt build`` of every model and test (what the refresh job runs), under GNU time."""
+    dbt = str(Path(python()).with_name("dbt"))
+    measured = run_measured(timed([dbt, "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+                                   "--quiet", "--no-partial-parse", *extra]), env=env)
+    if measured.returncode != 0:
+        failures = "\n".join(line for line in measured.stdout.splitlines() if "ERROR" in line or "FAIL" in line)
+        # A failing data test is a finding, not a reason to throw the measurement away.
+        if "Runtime Error" in measured.stdout or "Compilation Error" in measured.stdout or not failures:
+            raise SystemExit(f"dbt build failed:\n{measured.stdout[-4000:]}\n{measured.stderr[-4000:]}")
+        log.warning("dbt build: some tests failed:\n%s", failures[-2000:])
+    return measured
+
+
+def dbt_profile(top: int = 6) -> dict:
+    """Where the last dbt invocation's time went (its run_results.json): the summed node
+    times against the wall time, and the slowest nodes."""
+    path = bench_dir() / "dbt-target" / "run_results.json"
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text())
+    nodes = [(r["unique_id"].split(".", 2)[-1], float(r.get("execution_time") or 0)) for r in results["results"]]
+    kinds = [r["unique_id"].split(".", 1)[0] for r in results["results"]]
+    return {
+        "wall_s": round(float(results.get("elapsed_time") or 0), 1),
+        "nodes": len(nodes),
+        "node_seconds": round(sum(t for _, t in nodes), 1),
+        "test_seconds": round(sum(t for (_, t), k in zip(nodes, kinds, strict=True) if k in ("test", "unit_test")), 1),
+        "slowest": [(n, round(t, 1)) for n, t in sorted(nodes, key=lambda x: -x[1])[:top]],
+    }
+
+
+@dataclass(frozen=True)
+class Base:
+    path: Path
+    profile: str
+    history_start: date | None
+    reused: bool
+    #: how it was built (seconds): pull, build
+    facts: dict
+
+
+def base_warehouse(profile: str, history_days: int | None = None) -> Base:
+    """Pulled as of the day before END and fully built; cached (``wh-<profile>-<history>.duckdb``)."""
+    store, _ = org_store(profile)
+    tag = f"{history_days}d" if history_days else "all"
+    path = bench_dir() / f"wh-{profile}-{tag}.duckdb"
+    facts_path = path.with_suffix(".json")
+    start = END - timedelta(days=history_days) if history_days else None
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder per warehouse; others wait, then reuse it
+        return _base_warehouse(profile, store, path, facts_path, start, tag)
+
+
+def _base_warehouse(profile: str, store: Path, path: Path, facts_path: Path, start: date | None, tag: str) -> Base:
+    if path.exists() and facts_path.exists():
+        return Base(path, profile, start, True, json.loads(facts_path.read_text()))
+    building = path.with_name(path.stem + ".building.duckdb")
+    for leftover in [building, *building.parent.glob(building.name + ".*")]:
+        leftover.unlink(missing_ok=True)
+    eve = datetime.combine(END - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    log.info("bench: building the %s warehouse (%s history) as of %s", profile, tag, eve.date())
+    with FakeServer(store, eve) as fakes:
+        env = child_env(building, fakes.env, start)
+        pull_s = pull_all(env)
+    build = dbt_build(env)
+    building.replace(path)
+    facts = {"pull_s": round(pull_s, 1), "build_s": round(build.seconds, 1), "as_of": eve.isoformat(),
+             "built_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    facts_path.write_text(json.dumps(facts) + "\n")
+    return Base(path, profile, start, False, facts)
+
+
+def working_copy(base: Path, name: str) -> Path:
+    """A fresh copy of a cached warehouse to measure on (the cache is never modified)."""
+    target = bench_dir() / "work" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in target.parent.glob(target.name + "*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink()
+    shutil.copyfile(base, target)
+    return target
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["load-files"]:
+        load_files()
+    else:
+        raise SystemExit("usage: python -m bench.warehouse load-files")
