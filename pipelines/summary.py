@@ -14,6 +14,8 @@ HEADLINE = [
     ("mttr_hours", "MTTR (incidents), mean"),
     ("mttr_median_hours", "MTTR (incidents), median"),
     ("utilization_pct", "Utilization"),
+    ("billable_utilization_pct", "Billable utilization"),
+    ("cost_per_ticket", "Cost per resolved ticket"),
 ]
 
 UNITS = {"hours": "h", "percent": "%", "tickets": ""}
@@ -31,9 +33,11 @@ def kpi_summary(db_path: Path) -> tuple[str | None, list[tuple[str, str, str, st
             return None, []
         latest = row[0]
         # The latest month is usually still running; report the one before it when present.
+        # Forecast metrics have future months: only months up to the latest month of tickets count.
         months = [r[0] for r in con.execute(
             """select distinct period_start from marts.kpi_metrics
-               where grain = 'month' and dimension = 'all' order by 1 desc limit 2""").fetchall()]
+               where grain = 'month' and dimension = 'all' and period_start <= ?
+               order by 1 desc limit 2""", [latest]).fetchall()]
         month = months[1] if len(months) > 1 else latest
         values = {
             metric: (value, unit, target, status)

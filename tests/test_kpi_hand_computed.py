@@ -9,6 +9,9 @@ Hand computation (March 2026, team network-ops):
     capacity Mon 2-Fri 6 March: Alice 5 x 8 h = 40 h, Bob 5 x 4 h = 20 h (40 h and 20 h a week)
     logged: Alice 4 x 8 h = 32 h, Bob 5 x 4 h = 20 h   -> team utilization 52 / 60 = 86.67%
     (the average of Alice's 80% and Bob's 100% would wrongly give 90%)
+    no leave, no holidays, no Runn schedule: effective capacity = contracted = 60 h; Alice's
+    Friday without logged time is 8 h on the bench; 52 h x 50/h = 2,600 of actual cost, none of
+    it on a project tagged support, so cost per ticket has no value (not 0)
 """
 
 from __future__ import annotations
@@ -157,3 +160,16 @@ def test_utilization_by_person_and_team_is_a_ratio_of_sums(built) -> None:
     assert set(people) == {"alice.ng@example.com", "bob.ray@example.com"}
     assert metric(built, "utilization_pct", "person", people["alice.ng@example.com"])[2] == pytest.approx(80.0)
     assert metric(built, "utilization_pct", "person", people["bob.ray@example.com"])[2] == pytest.approx(100.0)
+
+
+def test_people_and_cost_kpis_on_the_same_fixture(built) -> None:
+    assert metric(built, "capacity_effective_hours", "team", "network-ops") == pytest.approx((60.0, None, 60.0))
+    assert metric(built, "billable_utilization_pct", "team", "network-ops") == pytest.approx((0.0, 60.0, 0.0))
+    assert metric(built, "bench_hours", "all", "all", grain="week", period="2026-03-02") == pytest.approx(
+        (8.0, None, 8.0))
+    assert metric(built, "overtime_hours", "all", "all", grain="week", period="2026-03-02") == pytest.approx(
+        (0.0, None, 0.0))
+    assert metric(built, "actual_cost", "all", "all") == pytest.approx((2600.0, None, 2600.0))
+    # the BAU project carries no Runn category tag: its hours stay in the share's denominator only
+    assert metric(built, "hours_share_support_pct", "all", "all") == pytest.approx((0.0, 52.0, 0.0))
+    assert metric(built, "cost_per_ticket", "team", "network-ops") == (None, 3.0, None)

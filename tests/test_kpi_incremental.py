@@ -122,7 +122,9 @@ MART_KEYS = {
     "fct_ticket_sla": ["sla_key"],
     "fct_incidents": ["incident_key"], "fct_changes": ["change_key"], "fct_csat_responses": ["response_key"],
     "fct_time_entries": ["time_entry_key"], "dim_people": ["person_id"], "dim_teams": ["team_id"],
-    "dim_services": ["service_id"], "dim_date": ["date_day"],
+    "dim_services": ["service_id"], "dim_date": ["date_day"], "dim_projects": ["project_id"],
+    "fct_capacity_daily": ["person_id", "date_day"], "fct_assignments": ["assignment_key", "date_day"],
+    "fct_project_financials": ["project_id", "month_start"],
     "kpi_metrics": ["metric", "grain", "period_start", "dimension", "dimension_value"],
     "kpi_scorecard_monthly": ["month_start", "dimension", "dimension_value"],
 }

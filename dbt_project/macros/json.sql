@@ -11,7 +11,7 @@
 {%- endmacro %}
 
 {% macro postgres__json_text(column, path) -%}
-    ({{ column }}::jsonb #>> '{{ "{" ~ path.replace("$.", "").replace(".", ",") ~ "}" }}')
+    ({{ column }}::jsonb #>> '{{ "{" ~ path.replace("$.", "").replace("[", ".").replace("]", "").replace(".", ",") ~ "}" }}')
 {%- endmacro %}
 
 {#- A ServiceNow string value; the Table API sends "" for empty, never null. -#}

@@ -3,7 +3,7 @@
     `relation` is a CTE or model with one row per counted item: an `anchor_date`
     (the item's date in the reporting time zone: resolution date for durations,
     event date for volumes), the dimension columns it supports (source, team_id,
-    service_id, priority, person_id, project_id) and its measures.
+    service_id, priority, person_id, project_id, role_name) and its measures.
 
     kind:
       count  - number of rows; value = count
@@ -29,7 +29,8 @@
     {%- set grains = grains | select('in', var('kpi_grains_override', grains)) | list -%}
     {%- set dimensions = dimensions | select('in', var('kpi_dimensions_override', dimensions)) | list -%}
     {%- set dim_columns = {'source': 'source', 'team': 'team_id', 'service': 'service_id',
-                           'priority': 'priority', 'person': 'person_id', 'project': 'project_id'} -%}
+                           'priority': 'priority', 'person': 'person_id', 'project': 'project_id',
+                           'role': 'role_name'} -%}
     {%- set double = type_double() -%}
     {%- set additive = kind in ('count', 'sum', 'mean', 'ratio') -%}
     {%- if kind == 'count' -%}

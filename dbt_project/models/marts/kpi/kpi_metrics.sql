@@ -2,7 +2,8 @@
     Each family is an int_kpi__* model; targets and RAG thresholds come from int_kpi_targets
     (the kpi_targets seed, overridable by the KPI-targets spreadsheet). -#}
 {%- set families = ['int_kpi__service_desk', 'int_kpi__backlog', 'int_kpi__sla', 'int_kpi__incidents',
-                    'int_kpi__availability', 'int_kpi__changes', 'int_kpi__satisfaction', 'int_kpi__utilization'] %}
+                    'int_kpi__availability', 'int_kpi__changes', 'int_kpi__satisfaction', 'int_kpi__people', 'int_kpi__forecast',
+                    'int_kpi__projects', 'int_kpi__cost_per_ticket'] %}
 
 with
 

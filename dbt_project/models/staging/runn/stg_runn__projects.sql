@@ -21,6 +21,14 @@ renamed as (
         {{ json_text('record', '$.name') }} as project_name,
         {{ json_text('record', '$.pricingModel') }} as pricing_model,
         {{ json_text('record', '$.rateType') }} as rate_type,
+        -- the first of the project's tags (up to the third) that names a project category
+        -- (var project_categories): how the hours shares tell strategic work from KTLO and support
+        case
+            {%- for i in range(3) %}
+            when lower({{ json_text('record', '$.tags[' ~ i ~ '].name') }}) in ('{{ var("project_categories") | join("', '") }}')
+                then lower({{ json_text('record', '$.tags[' ~ i ~ '].name') }})
+            {%- endfor %}
+        end as category_tag,
 
         ---------- numerics (money)
         {{ safe_cast(json_text('record', '$.budget'), type_double()) }} as budget,
