@@ -139,8 +139,8 @@ def test_refresh_publishes_a_read_only_snapshot_of_marts_bi_and_reference(built:
                  and table_name not in ('snapshot_info', 'snapshot_tables')""").fetchall()
         assert undocumented == []
         views = {v for (v,) in con.execute("select view_name from duckdb_views() where schema_name = 'bi'").fetchall()}
-        assert {"tickets", "incidents", "time_entries", "people", "teams", "services", "calendar", "kpi_values",
-                "kpi_latest"} <= views
+        assert {"tickets", "incidents", "time_entries", "capacity", "projects", "people", "teams", "services",
+                "calendar", "kpi_values", "kpi_latest"} <= views
         assert all(c for (c,) in con.execute("select comment from duckdb_views() where schema_name = 'bi'").fetchall())
     finally:
         con.close()

@@ -10,6 +10,10 @@
       sum    - sum(expr); value = sum
       mean   - numerator = sum(expr), denominator = count(expr); value = numerator / denominator
       ratio  - numerator = sum(num), denominator = sum(den); value = scale * numerator / denominator
+
+    num_per / den_per divide the summed numerator / denominator once, after summing: sum
+    exact integers (seconds) and report minutes or hours, and the figures do not depend on
+    the order a parallel sum of fractions happened to add its rows in.
       median / p90 - value only (no numerator/denominator: a median cannot be rolled up)
 
     Ratios and means carry numerator and denominator, so any rollup a BI tool does
@@ -23,7 +27,7 @@
     Unit tests narrow the output with the vars kpi_grains_override and
     kpi_dimensions_override, so an expectation lists a handful of rows. -#}
 {% macro kpi_rollup(relation, metric, unit, kind, expr=none, num=none, den=none, scale=1,
-                    dimensions=['all'], grains=['day', 'week', 'month']) -%}
+                    dimensions=['all'], grains=['day', 'week', 'month'], num_per=1, den_per=1) -%}
     {#- Overrides narrow the grains and dimensions a call produces; they never add any (a
         backlog measured at month ends must not be rolled up from daily snapshots). -#}
     {%- set grains = grains | select('in', var('kpi_grains_override', grains)) | list -%}
@@ -50,8 +54,8 @@
         {%- set value = numerator ~ ' / nullif(' ~ denominator ~ ', 0)' -%}
     {%- elif kind == 'ratio' -%}
         {%- set pre_measures = ['sum(' ~ num ~ ') as numerator_sum', 'sum(' ~ den ~ ') as denominator_sum'] -%}
-        {%- set numerator = 'cast(sum(numerator_sum) as ' ~ double ~ ')' -%}
-        {%- set denominator = 'cast(sum(denominator_sum) as ' ~ double ~ ')' -%}
+        {%- set numerator = 'cast(sum(numerator_sum) as ' ~ double ~ ')' ~ (' / ' ~ num_per if num_per != 1 else '') -%}
+        {%- set denominator = 'cast(sum(denominator_sum) as ' ~ double ~ ')' ~ (' / ' ~ den_per if den_per != 1 else '') -%}
         {%- set value = scale ~ ' * ' ~ numerator ~ ' / nullif(' ~ denominator ~ ', 0)' -%}
     {%- elif kind == 'median' -%}
         {%- set numerator = 'cast(null as ' ~ double ~ ')' -%}{%- set denominator = 'cast(null as ' ~ double ~ ')' -%}

@@ -45,6 +45,12 @@ people as (
 
 ),
 
+projects as (
+
+    select * from {{ bi_ref('dim_projects') }}
+
+),
+
 labelled as (
 
     select
@@ -67,6 +73,7 @@ labelled as (
             when metrics.dimension = 'team' then coalesce(teams.team_name, metrics.dimension_value)
             when metrics.dimension = 'service' then coalesce(services.service_name, metrics.dimension_value)
             when metrics.dimension = 'person' then coalesce(people.full_name, metrics.dimension_value)
+            when metrics.dimension = 'project' then coalesce(projects.project_name, metrics.dimension_value)
             when metrics.dimension = 'priority' then 'P' || metrics.dimension_value
             else metrics.dimension_value
         end as dimension_label,
@@ -95,6 +102,9 @@ labelled as (
     left join people
         on metrics.dimension = 'person'
         and people.person_id = metrics.dimension_value
+    left join projects
+        on metrics.dimension = 'project'
+        and projects.project_id = metrics.dimension_value
 
 ),
 

@@ -148,11 +148,10 @@ measured as materialized (
         service_days.date_day as anchor_date,
         service_days.service_id,
         service_days.team_id,
-        {{ seconds_between('service_days.day_start_at', 'service_days.day_end_at') }} / 60.0 as total_minutes,
-        ({{ seconds_between('service_days.day_start_at', 'service_days.day_end_at') }}
-            - coalesce(outage_seconds.outage_seconds, 0)) / 60.0 as available_minutes,
-        ({{ seconds_between('service_days.day_start_at', 'service_days.day_end_at') }}
-            - coalesce(outage_seconds.outage_seconds, 0)) / 3600.0 as available_hours,
+        -- whole seconds: their sums are exact, minutes and hours come after summing
+        {{ seconds_between('service_days.day_start_at', 'service_days.day_end_at') }} as total_seconds,
+        {{ seconds_between('service_days.day_start_at', 'service_days.day_end_at') }}
+            - coalesce(outage_seconds.outage_seconds, 0) as available_seconds,
         coalesce(failures.failures, 0) as failures
     from service_days
     left join outage_seconds
@@ -168,11 +167,11 @@ measured as materialized (
 
 rolled_up as (
 
-    {{ kpi_rollup('measured', 'availability_pct', 'percent', 'ratio', num='available_minutes', den='total_minutes',
-                  scale=100, dimensions=dims) }}
+    {{ kpi_rollup('measured', 'availability_pct', 'percent', 'ratio', num='available_seconds', den='total_seconds',
+                  scale=100, dimensions=dims, num_per=60, den_per=60) }}
     union all
-    {{ kpi_rollup('measured', 'mtbf_hours', 'hours', 'ratio', num='available_hours', den='failures',
-                  dimensions=dims) }}
+    {{ kpi_rollup('measured', 'mtbf_hours', 'hours', 'ratio', num='available_seconds', den='failures',
+                  dimensions=dims, num_per=3600) }}
 
 )
 
