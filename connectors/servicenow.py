@@ -35,12 +35,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import duckdb
 import requests
 
 from connectors.core.base import EPOCH, Connector, ReadRequest
 from connectors.core.config import env, env_secret, register_basic_auth, require
 from connectors.core.errors import AuthError, ConfigError, SourceAPIError, Window
-from connectors.core.http import RequestBudget, SourceHTTP, check_json_object
+from connectors.core.http import MalformedBody, RequestBudget, SourceHTTP, check_json_object
 from connectors.core.landing import Landing, StreamSpec
 
 SOURCE = "servicenow"
@@ -141,6 +142,7 @@ class ServiceNowConnector(Connector):
         self.page_size = page_size
         #: why sys_audit_delete could not be read in this run (asked once per connector)
         self.audit_unreadable: str | None = None
+        self._probe_con: duckdb.DuckDBPyConnection | None = None
 
     @classmethod
     def enabled(cls) -> bool:
@@ -199,10 +201,21 @@ class ServiceNowConnector(Connector):
     def _read_records(
         self, spec: StreamSpec, request: ReadRequest, landing: Landing, start: datetime, cursor: dict
     ) -> dict:
-        """Every record updated in [start, end), keyset-paged; returns the cursor reached."""
+        """Every record updated in [start, end), keyset-paged; returns the cursor reached.
+
+        Pages land on the landing's background worker: the next page's key is read from the
+        tail of the body just fetched (the server's own sort order), so the next request goes
+        out while DuckDB is still staging and committing this one.
+        """
         base = BASE_QUERIES.get(spec.name, "")
 
         def consume(body: bytes) -> tuple[int, Key | None]:
+            count, key = self._page_tail(body)  # raises MalformedBody: the HTTP layer re-fetches
+            if count and key is not None:
+                landing.submit(body)
+                return count, key
+            # An empty page, or one whose last row cannot serve as a key (no sys_id, a stamp
+            # that is not a ServiceNow datetime): stage it now and page on from its good rows.
             count = landing.page(body)
             last = landing.last_key()
             return count, (None if last is None or last[0] is None else (sn_timestamp(last[0]), last[1]))
@@ -210,18 +223,45 @@ class ServiceNowConnector(Connector):
         def after_page(count: int, key: Key | None, response: requests.Response, first: bool) -> None:
             if first and landing.progress is not None and response.headers.get("X-Total-Count"):
                 landing.progress.expected_total = int(response.headers["X-Total-Count"])
-            if count and request.mode == "incremental":
-                last = landing.last_key()
-                if last is not None and last[0] is not None:
-                    cursor.update(updated_at=last[0].isoformat(), id=last[1])
-                    landing.checkpoint(dict(cursor))
+            if count and key is not None and request.mode == "incremental":
+                cursor.update(updated_at=parse_sn_timestamp(key[0]).isoformat(), id=key[1])
+                landing.checkpoint(dict(cursor))  # queued behind the pages it covers
 
-        self._pages(
-            spec.name, stream=spec.name, window=request.window,
-            query=lambda key: keyset_query("sys_updated_on", start, request.end, key, base),
-            consume=consume, after_page=after_page,
-        )
+        with landing.background():
+            self._pages(
+                spec.name, stream=spec.name, window=request.window,
+                query=lambda key: keyset_query("sys_updated_on", start, request.end, key, base),
+                consume=consume, after_page=after_page,
+            )
         return cursor
+
+    def _page_tail(self, body: bytes) -> tuple[int, Key | None]:
+        """The number of records in a page and the key of its last one, from one parse in DuckDB.
+
+        The key is None when the last record has no sys_id or its stamp is not a ServiceNow
+        datetime. A body DuckDB cannot parse raises MalformedBody (a broken page, re-fetched).
+        """
+        try:
+            count, (stamp, sys_id) = self._probe().execute(
+                """select json_array_length($body, '$.result'),
+                          json_extract_string($body, ['$.result[#-1].sys_updated_on', '$.result[#-1].sys_id'])""",
+                {"body": body.decode("utf-8")},
+            ).fetchone()
+        except (duckdb.InvalidInputException, duckdb.ConversionException, UnicodeDecodeError) as exc:
+            raise MalformedBody(str(exc)[:300]) from exc
+        if count is None:
+            raise MalformedBody("the body has no result array")
+        try:
+            parse_sn_timestamp(stamp or "")
+        except ValueError:
+            return count, None
+        return count, ((stamp, sys_id) if sys_id else None)
+
+    def _probe(self) -> duckdb.DuckDBPyConnection:
+        # Its own in-memory database: the warehouse connection belongs to the landing worker.
+        if self._probe_con is None:
+            self._probe_con = duckdb.connect(config={"threads": 1})
+        return self._probe_con
 
     def _pages(
         self,

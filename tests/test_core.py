@@ -128,6 +128,38 @@ def test_malformed_page_is_reported_for_a_refetch(con) -> None:
         landing.page('{"items": [{"id": 1, "updated_at": "2026-01-0')
 
 
+def test_background_landing_commits_each_cursor_with_the_pages_before_it(con) -> None:
+    landing = Landing(con, SPEC, flush_rows=2)
+    with landing.background():
+        landing.submit(page({"id": 1, "updated_at": "2026-01-01T00:00:00Z", "name": "a"}))
+        landing.checkpoint({"updated_at": "2026-01-01T00:00:00+00:00"})
+        landing.submit(page({"id": 2, "updated_at": "2026-01-02T00:00:00Z", "name": "b"}))  # reaches flush_rows
+        landing.checkpoint({"updated_at": "2026-01-02T00:00:00+00:00"})  # staged after the flush: waits
+        landing.submit(page({"id": 2, "updated_at": "2026-01-02T00:00:00Z", "name": "b again"}))
+        assert landing.last_key()[1] == "2"  # reads wait for the queue
+        assert get_cursor(con, "demo", "things") == {"updated_at": "2026-01-01T00:00:00+00:00"}
+    landing.finish()
+    assert get_cursor(con, "demo", "things") == {"updated_at": "2026-01-02T00:00:00+00:00"}
+    assert {i: r[1] for i, r in rows(con).items()} == {"1": "a", "2": "b again"}
+
+
+def test_a_background_failure_surfaces_and_moves_no_cursor(con) -> None:
+    from connectors.core.http import MalformedBody
+
+    landing = Landing(con, SPEC, flush_rows=1000)
+    with pytest.raises(ConnectorError, match="demo/things: page 2 passed validation") as raised:
+        with landing.background():
+            landing.submit(page({"id": 1, "updated_at": "2026-01-01T00:00:00Z", "name": "a"}))
+            landing.checkpoint({"updated_at": "2026-01-01T00:00:00+00:00"})
+            landing.submit('{"items": {"not": "a list"}}')  # records path is an object: DuckDB rejects it
+            landing.checkpoint({"updated_at": "2026-01-02T00:00:00+00:00"})
+    # Not a MalformedBody: that would make the HTTP layer re-fetch whichever page it was validating.
+    assert not isinstance(raised.value, MalformedBody)
+    landing.fail(raised.value)
+    assert get_cursor(con, "demo", "things") is None
+    assert rows(con) == {}
+
+
 def test_deletes_are_flagged_not_removed(con) -> None:
     landing = Landing(con, SPEC)
     landing.page(page({"id": 1, "updated_at": "2026-01-01T00:00:00Z", "name": "a"},

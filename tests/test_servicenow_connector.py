@@ -189,6 +189,28 @@ def test_bad_records_are_quarantined_and_the_load_goes_on(fakes) -> None:
     assert len(loaded()) == len(expected_incidents(fakes)) - 2
 
 
+def test_a_page_ending_in_a_bad_record_pages_on_from_its_good_rows(fakes, monkeypatch) -> None:
+    # The next page's key normally comes from the last record of the body; when that one
+    # cannot be a key (its stamp is not a ServiceNow datetime), the page lands at once and
+    # paging continues after the page's greatest good key.
+    monkeypatch.setenv("SERVICENOW_PAGE_SIZE", "50")
+
+    def corrupt_last(body: bytes) -> bytes:
+        doc = json.loads(body)
+        if doc["result"]:
+            doc["result"][-1]["sys_updated_on"] = "tomorrow"
+        return json.dumps(doc).encode()
+
+    expected = expected_incidents(fakes)
+    fakes.apis["servicenow"].faults.add(Fault("rewrite", path="/incident$", transform=corrupt_last, times=10**6))
+    result = load()
+    # Each page's corrupted last row comes back first (intact) on the next page, so only the
+    # very last record, corrupted on every read of it, never lands; nothing else is lost.
+    very_last = max(expected, key=lambda sys_id: (expected[sys_id], sys_id))
+    assert set(loaded()) == set(expected) - {very_last}
+    assert result.quarantined == result.pages
+
+
 def test_records_updated_between_pages_are_not_lost(fakes, monkeypatch) -> None:
     monkeypatch.setenv("SERVICENOW_PAGE_SIZE", "15")
     store = fakes.store

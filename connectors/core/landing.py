@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
 
-from connectors.core.errors import Window
+from connectors.core.errors import ConnectorError, Window
 from connectors.core.http import MalformedBody
 
 log = logging.getLogger("itops.load")
@@ -184,22 +187,28 @@ class Landing:
         con.execute(f"create or replace temp table {self._deletes} (id varchar, deleted_at timestamptz)")
         if mode == "full":
             con.execute(f"create or replace temp table {self._seen_ids} (id varchar)")
-        self._stage_sql = self._build_stage_sql()
+        self._stage_sql: dict[str, str] = {}
+        self._worker: _Worker | None = None
         self._register_run()
 
     # -- staging ---------------------------------------------------------------------------------
 
-    def _build_stage_sql(self) -> str:
+    def _build_stage_sql(self, path: str) -> str:
         spec = self.spec
         updated = spec.updated_at or "null::timestamptz"
         extras = "".join(f", {expr}" for expr, _ in spec.columns.values())
+        if "*" in path:
+            # A wildcard path (records nested in each element) gathers a list first.
+            records = """select unnest(recs) as rec, generate_subscripts(recs, 1) as ord
+                         from (select from_json(json($body)->$path, '["json"]') as recs)"""
+        else:
+            # json_each parses the body once and hands out each record's text: 4x cheaper than
+            # extracting the array and splitting it (a page of 5,000 incidents: 27 ms vs 110 ms).
+            records = "select value as rec, cast(key as bigint) as ord from json_each($body, $path)"
         return f"""
             insert into {self._stage}
             select {spec.primary_key}, {updated}, rec{extras}, $page, ord, {_reject_sql(spec)}
-            from (
-                select unnest(recs) as rec, generate_subscripts(recs, 1) as ord
-                from (select from_json(json($body)->$path, '["json"]') as recs)
-            )
+            from ({records})
         """
 
     def page(self, body: bytes | str, *, records_path: str | None = None) -> int:
@@ -208,14 +217,41 @@ class Landing:
         Raises :class:`MalformedBody` when DuckDB cannot parse the body, so the
         HTTP layer can re-fetch it (call this from ``SourceHTTP.get(validate=...)``).
         """
+        self._wait()
+        return self._stage_page(body, records_path)
+
+    def submit(self, body: bytes | str, *, records_path: str | None = None) -> None:
+        """Stage one page on the :meth:`background` worker (now, when there is none).
+
+        The body must already be known to parse: a malformed one surfaces here only as a
+        failed load, no longer as a re-fetch (validate before submitting)."""
+        if self._worker is None:
+            self._stage_page(body, records_path)
+        else:
+            self._worker.submit(lambda: self._stage_validated(body, records_path))
+
+    def _stage_validated(self, body: bytes | str, records_path: str | None) -> None:
+        try:
+            self._stage_page(body, records_path)
+        except MalformedBody as exc:
+            # Not re-raised as MalformedBody: it would surface inside the *next* page's
+            # validation and make the HTTP layer re-fetch that page instead of this one.
+            raise ConnectorError(
+                f"page {self.result.pages + 1} passed validation but DuckDB could not stage it ({exc})",
+                source=self.spec.source, stream=self.spec.name, window=self.window,
+                hint="rerun the load (committed pages and the cursor are consistent); if it recurs, "
+                "report the page as a connector bug",
+            ) from exc
+
+    def _stage_page(self, body: bytes | str, records_path: str | None) -> int:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
         page_no = self.result.pages + 1
         before = self._staged
+        path = records_path or self.spec.records_path
+        if path not in self._stage_sql:
+            self._stage_sql[path] = self._build_stage_sql(path)
         try:
-            self.con.execute(
-                self._stage_sql,
-                {"body": text, "path": records_path or self.spec.records_path, "page": page_no},
-            )
+            self.con.execute(self._stage_sql[path], {"body": text, "path": path, "page": page_no})
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
             raise MalformedBody(str(exc)[:300]) from exc
         count, good, top_at, top_id = self.con.execute(
@@ -238,26 +274,75 @@ class Landing:
 
     def last_key(self) -> tuple[datetime | None, str] | None:
         """The greatest (updated_at, id) of the latest page's good rows, for keyset paging."""
+        self._wait()
         return self._page_last_key
 
     def max_updated_at(self) -> datetime | None:
         """The newest modification stamp seen so far in this read (all pages, flushed or not)."""
+        self._wait()
         return self.max_seen_updated_at
 
     def deleted(self, ids: Iterable[str], deleted_at: datetime | None = None) -> None:
         """Flag records as deleted at the next commit (tombstones from the source)."""
-        rows = [(str(i), deleted_at or datetime.now(UTC)) for i in ids]
-        if rows:
-            self.con.executemany(f"insert into {self._deletes} values (?, ?)", rows)
-            self._pending_deletes += len(rows)
+        ids = [str(i) for i in ids]
+        if ids:
+            self._in_order(lambda: self._stage_deletes(ids, deleted_at or datetime.now(UTC)))
+
+    def _stage_deletes(self, ids: list[str], deleted_at: datetime) -> None:
+        self.con.execute(
+            f"insert into {self._deletes} select unnest($ids::varchar[]), $at::timestamptz",
+            {"ids": ids, "at": deleted_at},
+        )
+        self._pending_deletes += len(ids)
 
     def checkpoint(self, cursor: dict) -> None:
         """Declare that everything staged so far is covered by ``cursor``.
 
-        The cursor is written with the next commit, never before its data.
+        The cursor is written with the next commit, never before its data (with a
+        :meth:`background` worker, it queues behind the pages submitted before it).
         """
+        self._in_order(lambda: self._set_cursor(cursor))
+
+    def _set_cursor(self, cursor: dict) -> None:
         self._pending_cursor = cursor
         self._cursor_dirty = True
+
+    # -- background staging ----------------------------------------------------------------------
+
+    @contextmanager
+    def background(self, depth: int = 2) -> Iterator[None]:
+        """Stage and commit pages on a worker thread while the caller fetches the next ones.
+
+        DuckDB releases the GIL while it parses and writes, so a page's landing overlaps
+        the next HTTP round trip instead of following it. Inside the block, :meth:`submit`,
+        :meth:`checkpoint` and :meth:`deleted` queue in call order on the worker (a cursor
+        still commits with exactly the pages before it); every other method waits for the
+        queue to drain first, so the connection is only ever used by one thread at a time.
+        At most ``depth`` pages wait in the queue (memory stays bounded). Leaving the block
+        drains the queue and re-raises a worker failure.
+        """
+        if self._worker is not None:
+            raise RuntimeError("a background worker is already running for this landing")
+        worker = _Worker(depth, name=f"landing-{self.spec.source}-{self.spec.name}")
+        self._worker = worker
+        try:
+            yield
+        except BaseException:
+            self._worker = None
+            worker.stop(raise_error=False)
+            raise
+        self._worker = None
+        worker.stop(raise_error=True)
+
+    def _in_order(self, task: Callable[[], None]) -> None:
+        if self._worker is None:
+            task()
+        else:
+            self._worker.submit(task)
+
+    def _wait(self) -> None:
+        if self._worker is not None and not self._worker.is_current():
+            self._worker.join()
 
     # -- committing ------------------------------------------------------------------------------
 
@@ -267,6 +352,7 @@ class Landing:
         ``closing`` statements run last inside the same transaction (a backfill's
         completion row, a full read's reconciliation of deletes).
         """
+        self._wait()
         if not (self._staged or self._pending_deletes or self._cursor_dirty or closing):
             return
         spec, con, now = self.spec, self.con, datetime.now(UTC)
@@ -282,13 +368,13 @@ class Landing:
                     select ?, ?, ?, _reject, record::varchar, ? from {self._stage} where _reject is not null""",
                 [spec.source, spec.name, self.batch_id, now],
             )
-            # Latest version per id within the batch: newest stamp, then the last one read.
+            # One row per id in the batch, with the stamp of the version that will land (the
+            # newest; max() ignores NULLs as the ordering below puts them last). Only keys are
+            # copied: the records go from the stage table to the raw table once.
             con.execute(
                 f"""create or replace temp table _batch as
-                    select * exclude (_page, _ord, _reject) from {self._stage}
-                    where _reject is null
-                    qualify row_number() over (
-                        partition by id order by updated_at desc nulls last, _page desc, _ord desc) = 1"""
+                    select id, max(updated_at) as updated_at, count(*) as versions
+                    from {self._stage} where _reject is null group by id"""
             )
             # Replace what we hold unless we hold something newer (a late page of an
             # older read must never roll a record back).
@@ -297,15 +383,25 @@ class Landing:
                     where t.id = b.id
                       and (t.updated_at is null or b.updated_at is null or t.updated_at <= b.updated_at)"""
             )
+            (rows, repeated) = con.execute(
+                "select count(*), count(*) filter (where versions > 1) from _batch"
+            ).fetchone()
+            # Latest version per id within the batch: newest stamp, then the last one read
+            # (the ranking, which sorts whole records, only when an id came more than once).
+            latest = (
+                "qualify row_number() over (partition by id "
+                "order by updated_at desc nulls last, _page desc, _ord desc) = 1"
+                if repeated else ""
+            )
             con.execute(
                 f"""insert into {spec.table} (id, updated_at, record{cols}, _is_deleted, _deleted_at,
                                               _loaded_at, _batch_id)
                     select id, updated_at, record{cols}, false, null, ?, ?
-                    from _batch b
-                    where not exists (select 1 from {spec.table} t where t.id = b.id)""",
+                    from {self._stage} s
+                    where _reject is null and not exists (select 1 from {spec.table} t where t.id = s.id)
+                    {latest}""",
                 [now, self.batch_id],
             )
-            (rows,) = con.execute("select count(*) from _batch").fetchone()
             if self.mode == "full":
                 con.execute(f"insert into {self._seen_ids} select id from _batch")
             deleted = 0
@@ -351,6 +447,7 @@ class Landing:
 
     def finish(self, *, stats=None) -> LoadResult:
         """Final commit. For backfills, records the window as done in the same transaction."""
+        self._wait()
         if self.mode == "backfill":
             self._finish_backfill()
         elif self.mode == "full":
@@ -424,6 +521,51 @@ class Landing:
             [datetime.now(UTC), status, r.rows, r.quarantined, r.deleted, r.pages,
              getattr(stats, "requests", None), getattr(stats, "retries", None), error, self.batch_id],
         )
+
+
+class _Worker:
+    """One thread running queued tasks in order; the first failure skips the rest and is
+    re-raised to the submitting thread."""
+
+    def __init__(self, depth: int, *, name: str) -> None:
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            task = self._queue.get()
+            try:
+                if task is None:
+                    return
+                if self._error is None:
+                    task()
+            except BaseException as exc:  # handed to the submitting thread
+                self._error = exc
+            finally:
+                self._queue.task_done()
+
+    def is_current(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def submit(self, task: Callable[[], None]) -> None:
+        self._raise()
+        self._queue.put(task)
+
+    def join(self) -> None:
+        self._queue.join()
+        self._raise()
+
+    def stop(self, *, raise_error: bool) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if raise_error:
+            self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
 
 
 def get_cursor(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> dict | None:
