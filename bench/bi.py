@@ -155,7 +155,7 @@ def main() -> None:
                   "target 2 s", 2.0, "< 2 s", load < 2.0, None,
                   notes="median of 3 cold loads: " + ", ".join(f"{s:.2f}s" for s in loads)),
     ]
-    save(benches, inputs={f"warehouse {base.path.name}": "reused" if base.reused else f"built ({base.facts})"})
+    save(benches, inputs={f"warehouse {base.path.name}": base.state})
     for b in benches:
         print(f"{b.name}: {b.ours_s:.3f}s (target {b.target}: {'met' if b.met else 'NOT met'})")
 

@@ -149,6 +149,15 @@ class Base:
     #: how it was built (seconds): pull, build
     facts: dict
 
+    @property
+    def state(self) -> str:
+        """For the results' inputs list: built by this run, or reused (and when it was built)."""
+        how = (f"pull {self.facts.get('pull_s')}s, dbt build {self.facts.get('build_s')}s, "
+               f"as of {str(self.facts.get('as_of', ''))[:10]} eve")
+        if self.reused:
+            return f"reused (built {self.facts.get('built_at')}: {how})"
+        return f"built by this run ({how})"
+
 
 def base_warehouse(profile: str, history_days: int | None = None) -> Base:
     """Pulled as of the day before END and fully built; cached (``wh-<profile>-<history>.duckdb``)."""

@@ -147,12 +147,12 @@ def test_a_background_failure_surfaces_and_moves_no_cursor(con) -> None:
     from connectors.core.http import MalformedBody
 
     landing = Landing(con, SPEC, flush_rows=1000)
-    with pytest.raises(ConnectorError, match="demo/things: page 2 passed validation") as raised:
-        with landing.background():
-            landing.submit(page({"id": 1, "updated_at": "2026-01-01T00:00:00Z", "name": "a"}))
-            landing.checkpoint({"updated_at": "2026-01-01T00:00:00+00:00"})
-            landing.submit('{"items": {"not": "a list"}}')  # records path is an object: DuckDB rejects it
-            landing.checkpoint({"updated_at": "2026-01-02T00:00:00+00:00"})
+    with (pytest.raises(ConnectorError, match="demo/things: page 2 passed validation") as raised,
+          landing.background()):
+        landing.submit(page({"id": 1, "updated_at": "2026-01-01T00:00:00Z", "name": "a"}))
+        landing.checkpoint({"updated_at": "2026-01-01T00:00:00+00:00"})
+        landing.submit('{"items": {"not": "a list"}}')  # records path is an object: DuckDB rejects it
+        landing.checkpoint({"updated_at": "2026-01-02T00:00:00+00:00"})
     # Not a MalformedBody: that would make the HTTP layer re-fetch whichever page it was validating.
     assert not isinstance(raised.value, MalformedBody)
     landing.fail(raised.value)

@@ -19,13 +19,7 @@
 {% macro default__business_clock(relation, key_column, timestamp_column, output_column) -%}
     select
         points.*,
-        case
-            when points.{{ timestamp_column }} is null then null
-            when spine.calendar_key is null then cast(0 as bigint)
-            else spine.business_seconds_before + least(
-                {{ seconds_between('spine.interval_start_at', 'points.' ~ timestamp_column) }},
-                spine.interval_seconds)
-        end as {{ output_column }}
+        {{ business_clock_value(timestamp_column) }} as {{ output_column }}
     from {{ relation }} as points
     asof left join {{ ref('int_business_time_spine') }} as spine
         on spine.calendar_key = points.{{ key_column }}
@@ -35,13 +29,7 @@
 {% macro postgres__business_clock(relation, key_column, timestamp_column, output_column) -%}
     select
         points.*,
-        case
-            when points.{{ timestamp_column }} is null then null
-            when spine.calendar_key is null then cast(0 as bigint)
-            else spine.business_seconds_before + least(
-                {{ seconds_between('spine.interval_start_at', 'points.' ~ timestamp_column) }},
-                spine.interval_seconds)
-        end as {{ output_column }}
+        {{ business_clock_value(timestamp_column) }} as {{ output_column }}
     from {{ relation }} as points
     left join lateral (
         select * from {{ ref('int_business_time_spine') }} as s
@@ -62,12 +50,7 @@
 {% macro default__business_clock_inverse(relation, key_column, seconds_column, output_column) -%}
     select
         points.*,
-        case
-            when points.{{ seconds_column }} is null or spine.calendar_key is null then null
-            when points.{{ seconds_column }} - spine.business_seconds_before > spine.interval_seconds then null
-            else {{ dbt.dateadd('second', 'cast(points.' ~ seconds_column ~ ' - spine.business_seconds_before as bigint)',
-                                'spine.interval_start_at') }}
-        end as {{ output_column }}
+        {{ business_clock_inverse_value(seconds_column) }} as {{ output_column }}
     from {{ relation }} as points
     asof left join {{ ref('int_business_time_spine') }} as spine
         on spine.calendar_key = points.{{ key_column }}
@@ -77,12 +60,7 @@
 {% macro postgres__business_clock_inverse(relation, key_column, seconds_column, output_column) -%}
     select
         points.*,
-        case
-            when points.{{ seconds_column }} is null or spine.calendar_key is null then null
-            when points.{{ seconds_column }} - spine.business_seconds_before > spine.interval_seconds then null
-            else {{ dbt.dateadd('second', 'cast(points.' ~ seconds_column ~ ' - spine.business_seconds_before as bigint)',
-                                'spine.interval_start_at') }}
-        end as {{ output_column }}
+        {{ business_clock_inverse_value(seconds_column) }} as {{ output_column }}
     from {{ relation }} as points
     left join lateral (
         select * from {{ ref('int_business_time_spine') }} as s
@@ -90,4 +68,25 @@
         order by s.business_seconds_before desc
         limit 1
     ) as spine on true
+{%- endmacro %}
+
+{#- B(t) from `points` and the `spine` interval found for it (shared by both adapters' joins). -#}
+{% macro business_clock_value(timestamp_column) -%}
+    case
+        when points.{{ timestamp_column }} is null then null
+        when spine.calendar_key is null then cast(0 as bigint)
+        else spine.business_seconds_before + least(
+            {{ seconds_between('spine.interval_start_at', 'points.' ~ timestamp_column) }},
+            spine.interval_seconds)
+    end
+{%- endmacro %}
+
+{#- The inverse of B from `points` and the `spine` interval found for it. -#}
+{% macro business_clock_inverse_value(seconds_column) -%}
+    case
+        when points.{{ seconds_column }} is null or spine.calendar_key is null then null
+        when points.{{ seconds_column }} - spine.business_seconds_before > spine.interval_seconds then null
+        else {{ dbt.dateadd('second', 'cast(points.' ~ seconds_column ~ ' - spine.business_seconds_before as bigint)',
+                            'spine.interval_start_at') }}
+    end
 {%- endmacro %}
