@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -242,8 +244,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"Dagster UI:  {ui}   (not running: `make dev`, or `itops serve --dagster`)")
     print("Ctrl-C to stop.")
     sys.stdout.flush()
+    # SIGTERM (a service manager, a test) stops the server cleanly. Installed explicitly, and
+    # unblocked: a parent that ignores or blocks SIGTERM passes that on to us through exec.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     try:
-        serve_forever(server)
+        serve_forever(server, stop)
     except KeyboardInterrupt:
         pass
     finally:

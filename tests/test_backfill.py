@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import os
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -40,37 +42,69 @@ def mart_tables(db: Path) -> list[str]:
 
 def differences(a: Path, b: Path, tables: list[str]) -> dict[str, tuple[int, int, int]]:
     """Per table: (rows only in a, rows only in b, rows in a); every column compared, floats
-    to 9 decimals (a sum of doubles depends on the order rows are read in)."""
+    with a relative tolerance of 1e-9 (a sum of doubles depends on the order rows are read in)."""
+    return {table: (len(only_a), len(only_b), total)
+            for table, (only_a, only_b, total) in _unmatched(a, b, tables).items()}
+
+
+def sample_differences(a: Path, b: Path, table: str, limit: int = 4) -> list[tuple]:
+    """A few rows of `table` found in only one of the two warehouses, tagged with where."""
+    only_a, only_b, _ = _unmatched(a, b, [table])[table]
+    return [("only in a", *row) for row in only_a[:limit]] + [("only in b", *row) for row in only_b[:limit]]
+
+
+def _unmatched(a: Path, b: Path, tables: list[str]) -> dict[str, tuple[list[tuple], list[tuple], int]]:
+    """Rows of each table in only one warehouse. Rows are first matched exactly, floats rounded
+    to 9 decimals; what is left is paired on the other columns, and floats that agree within
+    1e-9 (relative) match too: rounding alone fails when two sums straddle a rounding step."""
     con = duckdb.connect()
     try:
         con.execute(f"attach '{a}' as a (read_only)")
         con.execute(f"attach '{b}' as b (read_only)")
         found = {}
         for table in tables:
-            columns = ", ".join(f"round({name}, 9)" if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
-                                for name, kind, *_ in con.execute(f"describe a.{table}").fetchall())
-            only_a, only_b = (con.execute(f"select count(*) from (select {columns} from {x}.{table} except all "
-                                          f"select {columns} from {y}.{table})").fetchall()[0][0]
-                              for x, y in (("a", "b"), ("b", "a")))
-            found[table] = (only_a, only_b, con.execute(f"select count(*) from a.{table}").fetchall()[0][0])
+            described = con.execute(f"describe a.{table}").fetchall()
+            is_float = [kind in ("DOUBLE", "FLOAT") for _, kind, *_ in described]
+            columns = ", ".join(f'"{name}"' for name, *_ in described)
+            rows_a, rows_b = (con.execute(f"select {columns} from {x}.{table}").fetchall() for x in ("a", "b"))
+
+            def rounded(row: tuple, is_float: list[bool] = is_float) -> tuple:
+                return tuple(round(v, 9) if flt and v is not None else repr(v)
+                             for v, flt in zip(row, is_float, strict=True))
+
+            def only(rows: list[tuple], others: list[tuple]) -> list[tuple]:
+                extra = Counter(map(rounded, rows)) - Counter(map(rounded, others))
+                kept = []
+                for row in rows:
+                    if extra[rounded(row)] > 0:
+                        extra[rounded(row)] -= 1
+                        kept.append(row)
+                return kept
+
+            unmatched = _pair_within_tolerance(only(rows_a, rows_b), only(rows_b, rows_a), is_float)
+            found[table] = (*unmatched, len(rows_a))
         return found
     finally:
         con.close()
 
 
-def sample_differences(a: Path, b: Path, table: str, limit: int = 4) -> list[tuple]:
-    """A few rows of `table` found in only one of the two warehouses, tagged with where."""
-    con = duckdb.connect()
-    try:
-        con.execute(f"attach '{a}' as a (read_only)")
-        con.execute(f"attach '{b}' as b (read_only)")
-        columns = ", ".join(f"round({name}, 9)" if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
-                            for name, kind, *_ in con.execute(f"describe a.{table}").fetchall())
-        return [("only in " + x, *row) for x, y in (("a", "b"), ("b", "a"))
-                for row in con.execute(f"select {columns} from {x}.{table} except all "
-                                       f"select {columns} from {y}.{table} limit {limit}").fetchall()]
-    finally:
-        con.close()
+def _pair_within_tolerance(rows_a: list[tuple], rows_b: list[tuple], is_float: list[bool]) -> tuple[list, list]:
+    def key(row: tuple) -> tuple:
+        return tuple(repr(v) for v, flt in zip(row, is_float, strict=True) if not flt)
+
+    def close(x: tuple, y: tuple) -> bool:
+        return all(math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-9) if u is not None and v is not None else u == v
+                   for u, v, flt in zip(x, y, is_float, strict=True) if flt)
+
+    left = list(rows_a)
+    unmatched_b = []
+    for row in rows_b:
+        match = next((i for i, other in enumerate(left) if key(other) == key(row) and close(other, row)), None)
+        if match is None:
+            unmatched_b.append(row)
+        else:
+            left.pop(match)
+    return left, unmatched_b
 
 
 def fingerprint(db: Path, tables: list[str]) -> dict[str, str]:

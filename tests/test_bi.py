@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -470,6 +471,28 @@ def test_report_shows_every_kpi_family_and_forecast_as_metrics_arrive(
             assert chart["plotted"] and chart["points"] > 0, chart
         page.screenshot(ARTIFACTS / "report-all-families.png")
         assert page.console_errors() == []
+
+
+def test_itops_serve_stops_on_sigterm_even_when_its_parent_ignores_it(tmp_path: Path) -> None:
+    # SIG_IGN survives exec: a parent that ignores SIGTERM (some supervisors, some test
+    # runners' workers) used to leave `itops serve` running after terminate().
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "index.html").write_text("<html><body>report</body></html>")
+    env = {**os.environ, "ITOPS_REPORT_DIR": str(report), "ITOPS_DAGSTER_URL": "http://127.0.0.1:9"}
+    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "serve", "--port", "0"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN))
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+/", process.stdout.readline()).group(0)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert b"report" in response.read()
+        process.terminate()
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def test_itops_serve_serves_the_report_and_links_dagster(built: Built) -> None:
