@@ -210,13 +210,17 @@ class ServiceNowConnector(Connector):
         base = BASE_QUERIES.get(spec.name, "")
 
         def consume(body: bytes) -> tuple[int, Key | None]:
-            count, key = self._page_tail(body)  # raises MalformedBody: the HTTP layer re-fetches
+            try:
+                text = body.decode("utf-8")  # once: the key probe and the landing both read it
+            except UnicodeDecodeError as exc:
+                raise MalformedBody(str(exc)[:300]) from exc
+            count, key = self._page_tail(text)  # raises MalformedBody: the HTTP layer re-fetches
             if count and key is not None:
-                landing.submit(body)
+                landing.submit(text)
                 return count, key
             # An empty page, or one whose last row cannot serve as a key (no sys_id, a stamp
             # that is not a ServiceNow datetime): stage it now and page on from its good rows.
-            count = landing.page(body)
+            count = landing.page(text)
             last = landing.last_key()
             return count, (None if last is None or last[0] is None else (sn_timestamp(last[0]), last[1]))
 
@@ -235,7 +239,7 @@ class ServiceNowConnector(Connector):
             )
         return cursor
 
-    def _page_tail(self, body: bytes) -> tuple[int, Key | None]:
+    def _page_tail(self, body: str) -> tuple[int, Key | None]:
         """The number of records in a page and the key of its last one, read by DuckDB (~15 ms for
         5,000 incidents; no Python parse), on its own in-memory database.
 
@@ -246,9 +250,9 @@ class ServiceNowConnector(Connector):
             count, (stamp, sys_id) = self._probe().execute(
                 """select json_array_length($body, '$.result'),
                           json_extract_string($body, ['$.result[#-1].sys_updated_on', '$.result[#-1].sys_id'])""",
-                {"body": body.decode("utf-8")},
+                {"body": body},
             ).fetchone()
-        except (duckdb.InvalidInputException, duckdb.ConversionException, UnicodeDecodeError) as exc:
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
             raise MalformedBody(str(exc)[:300]) from exc
         if count is None:
             raise MalformedBody("the body has no result array")
