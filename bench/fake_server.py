@@ -24,8 +24,10 @@ def main() -> None:
     parser.add_argument("--source", action="append", help="only these fakes (repeatable)")
     parser.add_argument("--clock", type=datetime.fromisoformat,
                         help="the fakes' 'now' (default: the end of the org's history)")
+    parser.add_argument("--bulk", action="store_true",
+                        help="bigger pages and no rate limits (loading a large org's history; see fakes/suite.py)")
     args = parser.parse_args()
-    suite = start_fakes(args.store, args.source)
+    suite = start_fakes(args.store, args.source, bulk=args.bulk)
     if args.clock is not None:
         suite.store.set_clock(args.clock if args.clock.tzinfo else args.clock.replace(tzinfo=UTC))
     stop = threading.Event()

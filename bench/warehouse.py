@@ -57,9 +57,10 @@ def org_store(profile: str) -> tuple[Path, bool]:
 class FakeServer:
     """The fake source APIs over an org store, in their own process, as of ``clock``."""
 
-    def __init__(self, store: Path, clock: datetime) -> None:
+    def __init__(self, store: Path, clock: datetime, *, bulk: bool = False) -> None:
         self.proc = subprocess.Popen(
-            [python(), "-m", "bench.fake_server", "--store", str(store), "--clock", clock.isoformat()],
+            [python(), "-m", "bench.fake_server", "--store", str(store), "--clock", clock.isoformat(),
+             *(["--bulk"] if bulk else [])],
             stdout=subprocess.PIPE, text=True, cwd=ROOT,
         )
         self.env: dict[str, str] = json.loads(self.proc.stdout.readline())
@@ -89,9 +90,11 @@ def pull_all(env: dict[str, str]) -> float:
     started = time.monotonic()
     for cmd in [*([python(), "-m", "connectors", "load", source] for source in SOURCES),
                 [python(), "-m", "bench.warehouse", "load-files"]]:
-        measured = run_measured(cmd, env=env)
+        measured = run_measured(timed(cmd), env=env)
         if measured.returncode != 0:
             raise SystemExit(f"{' '.join(cmd[1:])} failed:\n{measured.stdout[-3000:]}\n{measured.stderr[-3000:]}")
+        log.info("bench: %s took %.1fs (peak RSS %.0f MB)", " ".join(cmd[-2:]), measured.seconds,
+                 measured.peak_rss_mb)
     return time.monotonic() - started
 
 

@@ -325,6 +325,7 @@ class FakeHarvest(FakeAPI):
         per_page = int(request.arg("per_page") or 2000)
         if not 1 <= per_page <= 2000:
             return Response(422, {"message": "per_page must be between 1 and 2000"})
+        per_page *= self.page_scale
         where, params = ["true"], []
         if scope is not None:
             where.append(scope[0])

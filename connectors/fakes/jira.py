@@ -236,7 +236,7 @@ class FakeJira(FakeAPI):
             requested = int(request.arg("maxResults") or 50)
         except ValueError:
             return self._bad_request("The value for maxResults is invalid.")
-        limit = max(1, min(requested, 5000 if only_ids else 100))
+        limit = max(1, min(requested, 5000 if only_ids else 100)) * self.page_scale
         offset = 0
         token = request.arg("nextPageToken")
         query_id = hashlib.sha1(f"{jql}|{','.join(fields)}|{sorted(expand)}".encode()).hexdigest()[:12]

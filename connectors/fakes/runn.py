@@ -761,7 +761,7 @@ class FakeRunn(FakeAPI):
         for name in endpoint.required:
             if request.arg(name) is None:
                 raise BadRequest(f"querystring must have required property '{name}'")
-        limit = self._limit(request, endpoint)
+        limit = self._limit(request, endpoint) * self.page_scale
         where, params = ["true"], []
         if endpoint.sortable:
             sort_by = request.arg("sortBy", "id")

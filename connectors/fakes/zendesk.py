@@ -428,6 +428,7 @@ class FakeZendesk(FakeAPI):
         per_page = self._per_page(request, MAX_EXPORT_PAGE, MAX_EXPORT_PAGE)
         if isinstance(per_page, Response):
             return per_page
+        per_page *= self.page_scale
         cursor = request.arg("cursor")
         if cursor is not None:
             position = decode_export_cursor(cursor)
@@ -503,6 +504,7 @@ class FakeZendesk(FakeAPI):
         per_page = self._per_page(request, MAX_EXPORT_PAGE, MAX_EXPORT_PAGE)
         if isinstance(per_page, Response):
             return per_page
+        per_page *= self.page_scale
         cur = self.store.cursor()
         horizon = self._horizon()
         bounds = f"{stamp} >= $start and {stamp} <= $horizon and {extra_where}"
