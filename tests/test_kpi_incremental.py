@@ -39,6 +39,14 @@ FULL_READ_NIGHTS = {3}
 #: ServiceNow tickets deleted at the source during the run, and when
 DELETES = [datetime(2026, 10, 2, 10, 0, tzinfo=UTC), datetime(2026, 10, 3, 9, 0, tzinfo=UTC)]
 INCREMENTAL_MODELS = ["fct_tickets", "fct_ticket_status_intervals", "fct_ticket_sla"]
+#: staging models that parse only the records loaded since their last build (macros/incremental.sql)
+INCREMENTAL_STAGING = [
+    "stg_servicenow__incidents", "stg_servicenow__task_slas", "stg_servicenow__state_durations",
+    "stg_servicenow__assignment_durations", "stg_servicenow__survey_results", "stg_jira__issues",
+    "stg_jira__issue_field_changes", "stg_jira__slas", "stg_zendesk__tickets", "stg_zendesk__ticket_events",
+    "stg_zendesk__ticket_field_changes", "stg_zendesk__ticket_metrics", "stg_zendesk__satisfaction_ratings",
+    "stg_harvest__time_entries", "stg_runn__actuals", "stg_pagerduty__incidents", "stg_pagerduty__log_entries",
+]
 
 
 @pytest.fixture
@@ -177,6 +185,9 @@ def test_nightly_increments_with_late_updates_deletes_and_reopens_equal_a_full_r
             for model in INCREMENTAL_MODELS:
                 # the incremental branch ran (appending only tickets without rows), not a rebuild
                 assert "as built where built.ticket_key" in compiled[model], model
+            for model in INCREMENTAL_STAGING:
+                # only the records loaded since the last build were parsed
+                assert "raw_rows._loaded_at >= coalesce(" in compiled[model], model
         dbt(warehouse_path, target, "test", "--exclude", "test_type:unit")  # data tests hold on the increments
 
         con = duckdb.connect(str(warehouse_path))

@@ -9,7 +9,9 @@ new cursor. Re-reading is always safe: rows are upserted by primary key, and an
 older version never overwrites a newer one.
 
 Raw tables (``raw_<source>.<stream>``) keep the complete source record as JSON,
-plus the extracted primary key, modification stamp and load metadata.
+plus the extracted primary key, modification stamp and load metadata: ``_loaded_at`` and
+``_batch_id`` name the load that last wrote the row, a deletion flag included, so that
+``_loaded_at`` alone tells what changed since a given moment.
 Records that cannot be trusted (no primary key, unparseable timestamp, missing
 required field) go to ``raw_meta.quarantine`` with a reason; the load goes on.
 """
@@ -437,10 +439,14 @@ class Landing:
                     f"""select count(*) from {spec.table} t
                         where not t._is_deleted and t.id in (select id from {self._deletes})"""
                 ).fetchone()
+                # _loaded_at moves with the flag: the row changed now, and incremental staging
+                # models pick up what was loaded (or flagged) since their last build.
                 con.execute(
-                    f"""update {spec.table} t set _is_deleted = true, _deleted_at = d.deleted_at
+                    f"""update {spec.table} t set _is_deleted = true, _deleted_at = d.deleted_at,
+                               _loaded_at = ?, _batch_id = ?
                         from (select id, max(deleted_at) as deleted_at from {self._deletes} group by id) d
-                        where t.id = d.id and not t._is_deleted"""
+                        where t.id = d.id and not t._is_deleted""",
+                    [now, self.batch_id],
                 )
             if self._cursor_dirty and self.mode in ("incremental", "full"):
                 con.execute(
@@ -506,10 +512,11 @@ class Landing:
         marked_at = datetime.now(UTC)
         self.flush(
             closing=[(
-                f"""update {self.spec.table} set _is_deleted = true, _deleted_at = ?
+                f"""update {self.spec.table} set _is_deleted = true, _deleted_at = ?, _loaded_at = ?,
+                           _batch_id = ?
                     where not _is_deleted and ({self.reconcile_where})
                       and id not in (select id from {self._seen_ids})""",
-                [marked_at],
+                [marked_at, marked_at, self.batch_id],
             )]
         )
         (gone,) = self.con.execute(

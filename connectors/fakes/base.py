@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -44,10 +45,17 @@ class OrgStore:
     number of fakes (and processes) can serve the same file.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, memory_limit: str | None = None) -> None:
         self.path = Path(path)
         self._db = duckdb.connect(":memory:", config={"threads": 2})
         self._db.execute("set TimeZone = 'UTC'")
+        self._scratch: tempfile.TemporaryDirectory | None = None
+        if memory_limit is not None:
+            # Snapshots of a large org (every table rendered as of the clock) outgrow memory: with
+            # a limit and a temp directory, DuckDB spills them to disk instead of taking it all.
+            self._scratch = tempfile.TemporaryDirectory(prefix="itops-fake-", ignore_cleanup_errors=True)
+            self._db.execute(f"set memory_limit = '{memory_limit}'")
+            self._db.execute(f"set temp_directory = '{self._scratch.name}'")
         self._db.execute(f"attach '{self.path}' as org (read_only)")
         self._db.execute("use org")
         self._db.execute("create schema memory.snap")
@@ -106,6 +114,8 @@ class OrgStore:
                 cur.close()
             self._cursors.clear()
         self._db.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
 
     def __enter__(self) -> OrgStore:
         return self

@@ -29,6 +29,9 @@ BULK_PAGE_SCALE = {"jira": 20, "zendesk": 10, "harvest": 5, "runn": 20}
 BULK_ENV = {"HARVEST_MAX_REQUESTS_PER_15S": "1000000", "ZENDESK_MAX_EXPORT_REQUESTS_PER_MINUTE": "1000000",
             "PAGERDUTY_MAX_REQUESTS_PER_MINUTE": "1000000"}
 
+#: bulk mode: the fakes' snapshots of a large org spill to disk past this
+BULK_MEMORY_LIMIT = "6GB"
+
 Factory = Callable[[OrgStore, int, bool], tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]]
 
 
@@ -110,7 +113,7 @@ class FakeSuite:
 
 def start_fakes(store_path: Path, sources: list[str] | None = None, ports: dict[str, int] | None = None,
                 *, bulk: bool = False) -> FakeSuite:
-    store = OrgStore(store_path)
+    store = OrgStore(store_path, memory_limit=BULK_MEMORY_LIMIT if bulk else None)
     suite = FakeSuite(store)
     try:
         for name in sources or list(FAKES):

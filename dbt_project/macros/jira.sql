@@ -99,3 +99,12 @@
 {% macro postgres__jira_custom_field_text(record, field_id) -%}
     ({{ record }}::jsonb -> 'fields' ->> ({{ field_id }}))
 {%- endmacro %}
+
+{#- A scalar subquery: the fingerprint of the custom field ids the Jira staging models read
+    (Team, Request Type, SLAs, satisfaction). Their incremental rows are all rebuilt when it
+    changes (a field renamed or recreated in Jira: macros/incremental.sql). -#}
+{% macro jira_custom_fields_hash() -%}
+    (select {{ fingerprint(['team_field_id', 'request_type_field_id', 'first_response_sla_field_id',
+                            'resolution_sla_field_id', 'satisfaction_field_id', 'satisfaction_date_field_id']) }}
+     from {{ ref('stg_jira__custom_fields') }})
+{%- endmacro %}

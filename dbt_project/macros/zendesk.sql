@@ -45,3 +45,9 @@
 {% macro postgres__json_array_elements(column, path) -%}
     jsonb_array_elements({{ column }}::jsonb #> '{{ "{" ~ path.replace("$.", "").replace(".", ",") ~ "}" }}')
 {%- endmacro %}
+
+{#- The settings the Zendesk ticket staging reads (the custom field holding the service), as
+    a SQL literal: its incremental rows are all rebuilt when they change (macros/incremental.sql). -#}
+{% macro zendesk_tickets_config_hash() -%}
+    '{{ var("zendesk_service_field_id", 360000100001) }}'
+{%- endmacro %}

@@ -1,8 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('time_entry_id', source('harvest', 'time_entries')) }}",
+) }}
 with
 
 source as (
 
-    select * from {{ source('harvest', 'time_entries') }}
+    select * from {{ source('harvest', 'time_entries') }} as raw_rows
+    where {{ loaded_since_last_build('time_entry_id', 'raw_rows') }}
 
 ),
 
@@ -31,7 +38,8 @@ renamed as (
         ---------- dates and timestamps
         spent_date,
         {{ iso_timestamp(json_text('record', '$.created_at')) }} as created_at,
-        updated_at
+        updated_at,
+        _loaded_at
 
     from source
 

@@ -1,8 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('issue_id', source('jira', 'issues'), config_hash=jira_custom_fields_hash()) }}",
+) }}
+
 with
 
 source as (
 
-    select * from {{ source('jira', 'issues') }}
+    select * from {{ source('jira', 'issues') }} as raw_rows
+    where {{ loaded_since_last_build('issue_id', 'raw_rows') }}
 
 ),
 
@@ -58,7 +66,9 @@ renamed as (
 
         ---------- flags
         source._is_deleted as is_deleted,
-        source._loaded_at
+        source._loaded_at,
+        -- the custom field ids these columns were read with
+        {{ jira_custom_fields_hash() }} as _config_hash
 
     from source
     cross join custom_fields

@@ -2,12 +2,19 @@
     fields, each with its completed cycles (one per (re)start of the clock) and at most one
     ongoing cycle. Durations are JSM's own: goal, elapsed and remaining in milliseconds of
     the SLA calendar's working time, as of the moment the issue was read. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('issue_id', source('jira', 'issues'), config_hash=jira_custom_fields_hash()) }}",
+) }}
 with
 
 source as (
 
-    select * from {{ source('jira', 'issues') }}
-    where not _is_deleted
+    select * from {{ source('jira', 'issues') }} as raw_rows
+    where not raw_rows._is_deleted
+      and {{ loaded_since_last_build('issue_id', 'raw_rows') }}
 
 ),
 
@@ -29,6 +36,7 @@ slas as (
 
     select
         source.id as issue_id,
+        source._loaded_at,
         sla_fields.field_id,
         sla_fields.metric,
         {{ jira_custom_field('source.record', 'sla_fields.field_id') }} as sla
@@ -41,7 +49,7 @@ slas as (
 completed as (
 
     select
-        issue_id, field_id, metric,
+        issue_id, _loaded_at, field_id, metric,
         {{ json_text('sla', '$.name') }} as sla_name,
         'completed' as cycle_state,
         {{ jira_json_elements(jira_json_at('sla', '$.completedCycles')) }} as cycle
@@ -52,7 +60,7 @@ completed as (
 ongoing as (
 
     select
-        issue_id, field_id, metric,
+        issue_id, _loaded_at, field_id, metric,
         {{ json_text('sla', '$.name') }} as sla_name,
         'ongoing' as cycle_state,
         {{ jira_json_at('sla', '$.ongoingCycle') }} as cycle
@@ -90,7 +98,10 @@ renamed as (
         {{ json_text('cycle', '$.withinCalendarHours') }} = 'true' as is_within_calendar_hours,
         {{ safe_cast(json_text('cycle', '$.goalDuration.millis'), 'bigint') }} as goal_ms,
         {{ safe_cast(json_text('cycle', '$.elapsedTime.millis'), 'bigint') }} as elapsed_ms,
-        {{ safe_cast(json_text('cycle', '$.remainingTime.millis'), 'bigint') }} as remaining_ms
+        {{ safe_cast(json_text('cycle', '$.remainingTime.millis'), 'bigint') }} as remaining_ms,
+        _loaded_at,
+        -- the custom field ids these rows were read with
+        {{ jira_custom_fields_hash() }} as _config_hash
 
     from cycles
 

@@ -1,8 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('incident_id', source('pagerduty', 'incidents')) }}",
+) }}
 with
 
 source as (
 
-    select * from {{ source('pagerduty', 'incidents') }}
+    select * from {{ source('pagerduty', 'incidents') }} as raw_rows
+    where {{ loaded_since_last_build('incident_id', 'raw_rows') }}
 
 ),
 

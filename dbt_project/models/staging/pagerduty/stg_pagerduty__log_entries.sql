@@ -1,8 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('log_entry_id', source('pagerduty', 'log_entries')) }}",
+) }}
 with
 
 source as (
 
-    select * from {{ source('pagerduty', 'log_entries') }}
+    select * from {{ source('pagerduty', 'log_entries') }} as raw_rows
+    where {{ loaded_since_last_build('log_entry_id', 'raw_rows') }}
 
 ),
 

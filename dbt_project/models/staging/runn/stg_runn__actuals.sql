@@ -1,10 +1,18 @@
 {#- One row per Runn actual: minutes worked by a person on a project, in a role, on a day. Deleted
     actuals (from the activity log) are flagged. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('actual_id', source('runn', 'actuals')) }}",
+) }}
+
 with
 
 source as (
 
-    select * from {{ source('runn', 'actuals') }}
+    select * from {{ source('runn', 'actuals') }} as raw_rows
+    where {{ loaded_since_last_build('actual_id', 'raw_rows') }}
 
 ),
 
@@ -33,7 +41,8 @@ renamed as (
         ---------- dates
         date as actual_date,
         {{ iso_timestamp(json_text('record', '$.createdAt')) }} as created_at,
-        updated_at
+        updated_at,
+        _loaded_at
 
     from source
 

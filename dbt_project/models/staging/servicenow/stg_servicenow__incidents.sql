@@ -1,8 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('incident_id', source('servicenow', 'incident')) }}",
+) }}
 with
 
 source as (
 
-    select * from {{ source('servicenow', 'incident') }}
+    select * from {{ source('servicenow', 'incident') }} as raw_rows
+    where {{ loaded_since_last_build('incident_id', 'raw_rows') }}
 
 ),
 

@@ -1,9 +1,17 @@
 {#- ServiceNow's "Incident State Duration" metric: one row per interval an incident kept one state. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('metric_instance_id', source('servicenow', 'metric_instance')) }}",
+) }}
+
 with
 
 source as (
 
-    select * from {{ source('servicenow', 'metric_instance') }}
+    select * from {{ source('servicenow', 'metric_instance') }} as raw_rows
+    where {{ loaded_since_last_build('metric_instance_id', 'raw_rows') }}
 
 ),
 
@@ -20,7 +28,8 @@ renamed as (
         {{ sn_duration_seconds('record', 'duration') }} as duration_seconds,
         {{ sn_value('record', 'calculation_complete') }} = 'true' as is_complete,
         _is_deleted as is_deleted,
-        updated_at
+        updated_at,
+        _loaded_at
 
     from source
     where {{ sn_value('record', 'table') }} = 'incident'

@@ -1,8 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('survey_result_id', source('servicenow', 'asmt_metric_result')) }}",
+) }}
 with
 
 source as (
 
-    select * from {{ source('servicenow', 'asmt_metric_result') }}
+    select * from {{ source('servicenow', 'asmt_metric_result') }} as raw_rows
+    where {{ loaded_since_last_build('survey_result_id', 'raw_rows') }}
 
 ),
 
@@ -27,7 +34,8 @@ renamed as (
         ---------- flags and timestamps
         _is_deleted as is_deleted,
         {{ sn_timestamp('record', 'sys_created_on') }} as created_at,
-        updated_at
+        updated_at,
+        _loaded_at
 
     from source
 

@@ -1,8 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('task_sla_id', source('servicenow', 'task_sla')) }}",
+) }}
 with
 
 source as (
 
-    select * from {{ source('servicenow', 'task_sla') }}
+    select * from {{ source('servicenow', 'task_sla') }} as raw_rows
+    where {{ loaded_since_last_build('task_sla_id', 'raw_rows') }}
 
 ),
 

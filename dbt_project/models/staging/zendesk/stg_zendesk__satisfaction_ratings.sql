@@ -1,10 +1,18 @@
 {#- One row per Zendesk satisfaction rating (legacy CSAT). The list includes surveys
     still unanswered (offered) and never sent (unoffered): only good/bad are responses. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('rating_id', source('zendesk', 'satisfaction_ratings')) }}",
+) }}
+
 with
 
 source as (
 
-    select * from {{ source('zendesk', 'satisfaction_ratings') }}
+    select * from {{ source('zendesk', 'satisfaction_ratings') }} as raw_rows
+    where {{ loaded_since_last_build('rating_id', 'raw_rows') }}
 
 ),
 
@@ -30,7 +38,8 @@ renamed as (
         ---------- timestamps (UTC)
         {{ iso_timestamp(json_text('record', '$.created_at')) }} as created_at,
         -- when the current score was given (for a received rating: the response)
-        updated_at
+        updated_at,
+        _loaded_at
 
     from source
 

@@ -1,10 +1,18 @@
 {#- One row per Zendesk ticket audit (one update of one ticket), from the incremental
     ticket event export; its changes are in stg_zendesk__ticket_field_changes. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('event_id', source('zendesk', 'ticket_events')) }}",
+) }}
+
 with
 
 source as (
 
-    select * from {{ source('zendesk', 'ticket_events') }}
+    select * from {{ source('zendesk', 'ticket_events') }} as raw_rows
+    where {{ loaded_since_last_build('event_id', 'raw_rows') }}
 
 ),
 

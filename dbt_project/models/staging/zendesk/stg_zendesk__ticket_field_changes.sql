@@ -1,11 +1,19 @@
 {#- One row per field set or changed on a Zendesk ticket: the Create and Change child
     events of every audit. A Create sets every field at once; a Change carries one field
     (status, priority, group_id, assignee_id or tags) with its previous_value. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('event_id', source('zendesk', 'ticket_events')) }}",
+) }}
+
 with
 
 source as (
 
-    select * from {{ source('zendesk', 'ticket_events') }}
+    select * from {{ source('zendesk', 'ticket_events') }} as raw_rows
+    where {{ loaded_since_last_build('event_id', 'raw_rows') }}
 
 ),
 
@@ -15,6 +23,7 @@ child_events as (
         id as event_id,
         ticket_id,
         updated_at as changed_at,
+        _loaded_at,
         {{ json_array_elements('record', '$.child_events') }} as child
     from source
 
@@ -37,7 +46,8 @@ renamed as (
         {{ json_text('child', '$.previous_value') }} as previous_value,
 
         ---------- timestamps (UTC)
-        changed_at
+        changed_at,
+        _loaded_at
 
     from child_events
 

@@ -1,10 +1,18 @@
 {#- One row per Zendesk ticket metric set: Zendesk's own durations (calendar and business
     minutes, per the account's schedules) and counters for one ticket. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('metric_set_id', source('zendesk', 'ticket_metrics')) }}",
+) }}
+
 with
 
 source as (
 
-    select * from {{ source('zendesk', 'ticket_metrics') }}
+    select * from {{ source('zendesk', 'ticket_metrics') }} as raw_rows
+    where {{ loaded_since_last_build('metric_set_id', 'raw_rows') }}
 
 ),
 
@@ -37,7 +45,8 @@ renamed as (
         {{ iso_timestamp(json_text('record', '$.' ~ field)) }} as {{ field }},
         {%- endfor %}
         updated_at,
-        _is_deleted as is_deleted
+        _is_deleted as is_deleted,
+        _loaded_at
 
     from source
 

@@ -1,9 +1,17 @@
 {#- One row per Zendesk ticket (latest version). Deleted tickets are kept and flagged. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reloaded_rows('ticket_id', source('zendesk', 'tickets'), config_hash=zendesk_tickets_config_hash()) }}",
+) }}
+
 with
 
 source as (
 
-    select * from {{ source('zendesk', 'tickets') }}
+    select * from {{ source('zendesk', 'tickets') }} as raw_rows
+    where {{ loaded_since_last_build('ticket_id', 'raw_rows') }}
 
 ),
 
@@ -36,7 +44,9 @@ renamed as (
         {{ iso_timestamp(json_text('record', '$.updated_at')) }} as updated_at,
         -- generated_timestamp: moves on every update, system updates included (the export's order)
         updated_at as generated_at,
-        _loaded_at
+        _loaded_at,
+        -- what the service column was read with (the pre-hook rebuilds every row when it changes)
+        {{ zendesk_tickets_config_hash() }} as _config_hash
 
     from source
 
