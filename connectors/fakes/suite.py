@@ -22,15 +22,18 @@ from connectors.fakes.runn import FakeRunn
 from connectors.fakes.servicenow import FakeServiceNow
 from connectors.fakes.zendesk import FakeZendesk
 
-#: bulk mode: how many vendor pages one answer holds (ServiceNow's 5,000-record pages and
-#: PagerDuty's small volumes need none); sized so a page stays well under 100 MB of JSON
+#: bulk mode: how many vendor pages one answer holds (ServiceNow's page size is the client's,
+#: see BULK_ENV; PagerDuty's volumes need none); sized so a page stays well under 100 MB of JSON
 BULK_PAGE_SCALE = {"jira": 20, "zendesk": 10, "harvest": 5, "runn": 20}
 #: bulk mode: the connectors' request budgets, lifted (the fakes enforce no limit then)
 BULK_ENV = {"HARVEST_MAX_REQUESTS_PER_15S": "1000000", "ZENDESK_MAX_EXPORT_REQUESTS_PER_MINUTE": "1000000",
-            "PAGERDUTY_MAX_REQUESTS_PER_MINUTE": "1000000"}
+            "PAGERDUTY_MAX_REQUESTS_PER_MINUTE": "1000000",
+            # ServiceNow's page size is the client's to choose: 5x fewer scans of the fake's
+            # multi-million-row metric_instance snapshot per record read
+            "SERVICENOW_PAGE_SIZE": "25000"}
 
 #: bulk mode: the fakes' snapshots of a large org spill to disk past this
-BULK_MEMORY_LIMIT = "6GB"
+BULK_MEMORY_LIMIT = "10GB"
 
 Factory = Callable[[OrgStore, int, bool], tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]]
 
