@@ -182,7 +182,10 @@ class FakeServiceNow(FakeAPI):
         # ``_doc``, with a placeholder for the host: a page is then one ordered string_agg, which
         # keeps the fake far faster than any client it serves (benchmarks measure the client).
         render = self._render_sql(definition, [f for f, _ in definition.fields], False, base=f"'{BASE_MARK}'")
-        snapshot = self._materialise(table, f"select *, {render}::varchar as _doc from ({definition.snapshot_sql})")
+        stored_order = ' order by "sys_updated_on", "sys_id"' \
+            if {"sys_updated_on", "sys_id"} <= {f for f, _ in definition.fields} else ""
+        snapshot = self._materialise(
+            table, f"select *, {render}::varchar as _doc from ({definition.snapshot_sql}){stored_order}")
         names = ", ".join(f'"{f}"' for f, _ in definition.fields) + ", _doc"
         if table == "sys_audit_delete":
             runtime = f"""select md5('sys_audit_delete:' || tablename || ':' || documentkey) as sys_id, tablename,
@@ -258,27 +261,28 @@ class FakeServiceNow(FakeAPI):
         base = self._base(request)
         named = {f"p{i}": v for i, v in enumerate(params)}
         where_named = _number_params(where)
+        # A page is found by its sort keys first (the top-N heap holds keys, not every remaining
+        # row's JSON), then its documents are read by sys_id within the page's range of the first
+        # sort field. Snapshots are stored in (sys_updated_on, sys_id) order, so the keyset pages
+        # connectors read touch only their own row groups; carrying each row's JSON through the
+        # sort made a page of a multi-million-row table cost a scan of all of them.
         # The limit window is taken before ACL evaluation (hidden rows keep their place).
-        if offset < limit:
-            page_sql = f"""select coalesce(string_agg(doc, ',' order by {order_sql}), '') from (
-                        select {render} as doc, * exclude (_doc) from {relation} where {where_named}
-                        order by {order_sql} limit {limit} offset {offset}
-                    ) where not ({hidden})"""
-        else:
-            # Deep offsets: the top-(offset + limit) heap holds only the sort keys, and the page's
-            # documents are joined in afterwards (carrying each row's JSON through the heap made
-            # offset paging over 1M rows 6x slower, and quadratic in memory traffic).
-            keys = list(dict.fromkeys([f for f, _ in order] + ["sys_id"]))
-            key_cols = ", ".join(f'"{f}"' for f in keys)
-            page_order = ", ".join(f'page."{f}" {"desc" if d else "asc"}' for f, d in order) or 'page."sys_id"'
-            page_sql = f"""with page as (
-                        select {key_cols}, ({hidden}) as _hidden from {relation} where {where_named}
-                        order by {order_sql} limit {limit} offset {offset}
-                    )
-                    select coalesce(string_agg(docs.doc, ',' order by {page_order}), '')
-                    from page join (select "sys_id", {render} as doc from {relation}) docs using ("sys_id")
-                    where not page._hidden"""
-        rows = cur.execute(page_sql, used_params(page_sql, {**named, "base": base})).fetchone()[0]
+        keys = list(dict.fromkeys([f for f, _ in order] + ["sys_id"]))
+        key_cols = ", ".join(f'"{f}"' for f in keys)
+        keys_sql = f"""select {key_cols}, ({hidden}) as _hidden from {relation} where {where_named}
+                       order by {order_sql} limit {limit} offset {offset}"""
+        page = [row for row in cur.execute(keys_sql, used_params(keys_sql, named)).fetchall() if not row[-1]]
+        rows = ""
+        if page:
+            first, at_id = keys[0], keys.index("sys_id")
+            firsts = [row[0] for row in page]
+            in_range = "true" if None in firsts else \
+                f'"{first}" between {_literal(min(firsts))} and {_literal(max(firsts))}'
+            docs_sql = f"""select coalesce(string_agg(doc, ',' order by {order_sql}, "sys_id"), '') from (
+                        select {render} as doc, * exclude (_doc) from {relation}
+                        where {in_range} and "sys_id" in (select unnest($ids::varchar[])))"""
+            params_docs = {"ids": [row[at_id] for row in page], "base": base}
+            rows = cur.execute(docs_sql, used_params(docs_sql, params_docs)).fetchone()[0]
         if prerendered:
             rows = rows.replace(BASE_MARK, base)
         headers = {"X-Total-Count": str(total)}
@@ -336,6 +340,12 @@ class FakeServiceNow(FakeAPI):
         last = max(((total - 1) // limit) * limit, 0) if total else 0
         links.append(link(last, "last"))
         return ",".join(links)
+
+
+def _literal(value: object) -> str:
+    """A SQL literal of a field value (every Table API field is text): constants, unlike
+    parameters, let DuckDB skip row groups by their min/max."""
+    return "null" if value is None else "'" + str(value).replace("'", "''") + "'"
 
 
 def _number_params(where: str) -> str:
