@@ -19,17 +19,18 @@ from datetime import UTC, datetime
 from bench.common import ROOT, Benchmark, python, run_measured, save, timed
 from bench.warehouse import (
     END,
-    FakeServer,
     adopt_base,
     base_warehouse,
     bench_dir,
     child_env,
     dbt_build,
     dbt_profile,
+    fakes_at,
     org_store,
     pull_all,
     raw_warehouse,
     stack_profile,
+    stop_fakes,
     working_copy,
 )
 from connectors.synthetic.profiles import get_profile
@@ -54,9 +55,8 @@ def increment(base, name: str) -> tuple[float, object]:
     store, _ = org_store(base.profile)
     work = working_copy(base.path, name)
     night = datetime.combine(END, datetime.min.time(), tzinfo=UTC)
-    with FakeServer(store, night) as fakes:
-        env = child_env(work, fakes.env, base.history_start)
-        pull_s, _ = pull_all(env)
+    env = child_env(work, fakes_at(store, night).env, base.history_start)
+    pull_s, _ = pull_all(env)
     return pull_s, dbt_build(env)
 
 
@@ -71,8 +71,11 @@ def main() -> None:
     if args.short_history_days is None:
         args.short_history_days = 365 if get_profile(args.profile).months > 12 else 91
     store, store_reused = org_store(args.profile)
+    # Both histories pulled as of the same eve (one set of fake snapshots), then the fakes stop.
     raw = raw_warehouse(args.profile)
-    log.info("raw warehouse %s: %s", raw.path.name, raw.state)
+    raw_short = raw_warehouse(args.profile, args.short_history_days)
+    stop_fakes()
+    log.info("raw warehouses: %s: %s; %s: %s", raw.path.name, raw.state, raw_short.path.name, raw_short.state)
 
     # The full build: every model and test from the raw tables alone (a first build).
     work = working_copy(raw.path, "full.duckdb")
@@ -83,10 +86,12 @@ def main() -> None:
     base = adopt_base(args.profile, work, full.seconds, raw)
     log.info("base warehouse %s: %s", base.path.name, base.state)
 
+    short = base_warehouse(args.profile, args.short_history_days)
+    # Both nights pulled from one set of fakes as of the night; each build runs with them stopped.
     pull_long, inc_long = increment(base, "increment-long.duckdb")
     inc_profile = dbt_profile()
-    short = base_warehouse(args.profile, args.short_history_days)
     pull_short, inc_short = increment(short, "increment-short.duckdb")
+    stop_fakes()
     log.info("increment: long %.1fs (+ pull %.1fs), short %.1fs (+ pull %.1fs)", inc_long.seconds, pull_long,
              inc_short.seconds, pull_short)
 

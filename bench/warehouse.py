@@ -13,6 +13,7 @@ that the large org's three years load in minutes.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import json
 import logging
@@ -75,6 +76,30 @@ class FakeServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+_running: dict[tuple[Path, datetime, bool], FakeServer] = {}
+
+
+def fakes_at(store: Path, clock: datetime, *, bulk: bool = False) -> FakeServer:
+    """The fakes over ``store`` as of ``clock``, shared by every pull at that clock in this run.
+
+    A large org's fakes spend minutes building their snapshots for a clock (every table as
+    of that moment); the two warehouses pulled as of the same eve, or the same night, share
+    them. One fake server runs at a time (each holds gigabytes of snapshots)."""
+    key = (store, clock, bulk)
+    if key not in _running:
+        for other in list(_running):
+            _running.pop(other).stop()
+        _running[key] = FakeServer(store, clock, bulk=bulk)
+    return _running[key]
+
+
+@atexit.register
+def stop_fakes() -> None:
+    """Stop the shared fake server (before a dbt build: it holds gigabytes of snapshots)."""
+    for key in list(_running):
+        _running.pop(key).stop()
 
 
 def child_env(warehouse: Path, fakes: dict[str, str] | None = None, start: date | None = None) -> dict[str, str]:
@@ -205,8 +230,8 @@ def raw_warehouse(profile: str, history_days: int | None = None) -> Cached:
 
     def make(building: Path, start: date | None) -> dict:
         log.info("bench: pulling the %s org (%s history) as of %s", profile, _tag(history_days), eve.date())
-        with FakeServer(store, eve, bulk=True) as fakes:
-            pull_s, per_source = pull_all(child_env(building, fakes.env, start))
+        fakes = fakes_at(store, eve, bulk=True)
+        pull_s, per_source = pull_all(child_env(building, fakes.env, start))
         return {"pull_s": round(pull_s, 1), "pull_per_source_s": per_source, "bulk": True,
                 "as_of": eve.isoformat()}
 
