@@ -205,7 +205,10 @@ class FakeJira(FakeAPI):
 
     def _issues_table(self) -> str:
         users = self._users_table()
-        return self.store.snapshot(f"jira_issues_{self._tag}", self.sql.issues(users))
+        # Stored in (updated, id) order: the keyset pages connectors read then touch only their
+        # own row groups when the page's documents are rendered (search_jql).
+        return self.store.snapshot(f"jira_issues_{self._tag}",
+                                   f"select * from ({self.sql.issues(users)}) order by updated_ms, issue_id")
 
     def _visible(self) -> str:
         if not self.deleted_issue_ids:
@@ -253,16 +256,21 @@ class FakeJira(FakeAPI):
         cur = self.store.cursor()
         # The page's ids first (one row more than the page says whether another follows),
         # then only those issues rendered: rendering every match for every page is quadratic.
-        ids_sql = f"select issue_id from {table} where {where} order by {query.order_by} " \
+        ids_sql = f"select issue_id, updated_ms from {table} where {where} order by {query.order_by} " \
                   f"limit {limit + 1} offset {offset}"
-        ids = [row[0] for row in cur.execute(ids_sql, used_params(ids_sql, query.params)).fetchall()]
-        is_last = len(ids) <= limit
-        ids = ids[:limit]
+        keys = cur.execute(ids_sql, used_params(ids_sql, query.params)).fetchall()
+        is_last = len(keys) <= limit
+        keys = keys[:limit]
+        ids = [issue_id for issue_id, _ in keys]
+        stamps = [updated for _, updated in keys]
+        # The page's range of update stamps as constants, so the scan skips the other row groups.
+        in_range = "true" if not stamps or None in stamps else \
+            f"updated_ms between {int(min(stamps))} and {int(max(stamps))}"
         render = self._render_issue(fields, "changelog" in expand)
         sql = f"""
             select {render}::varchar
             from (select unnest($ids) as issue_id, generate_subscripts($ids, 1) as pos) page
-            join {table} using (issue_id)
+            join (select * from {table} where {in_range}) using (issue_id)
             order by pos"""
         params = {"ids": ids, "climit": self.changelog_limit, "site": self.site}
         docs = [doc for (doc,) in cur.execute(sql, used_params(sql, params)).fetchall()] if ids else []
