@@ -188,7 +188,8 @@ class Cached:
         """For the results' inputs list: made by this run, or reused (and when it was made)."""
         parts = []
         if "pull_s" in self.facts:
-            parts.append(f"{'bulk ' if self.facts.get('bulk') else ''}pull {self.facts['pull_s']}s")
+            parts.append(f"{'bulk ' if self.facts.get('bulk') else ''}pull {self.facts['pull_s']}s"
+                         + (" (resumed after an interruption)" if self.facts.get("resumed") else ""))
         if "build_s" in self.facts:
             parts.append(f"dbt build {self.facts['build_s']}s")
         how = ", ".join(parts) + f", as of {str(self.facts.get('as_of', ''))[:10]} eve"
@@ -201,8 +202,11 @@ def _tag(history_days: int | None) -> str:
     return f"{history_days}d" if history_days else "all"
 
 
-def _cached(path: Path, profile: str, history_days: int | None, make) -> Cached:
-    """``path`` from the cache, else made by ``make(building_path) -> facts`` (built aside, then renamed)."""
+def _cached(path: Path, profile: str, history_days: int | None, make, *, resume: bool = False) -> Cached:
+    """``path`` from the cache, else made by ``make(building_path) -> facts`` (built aside, then renamed).
+
+    ``resume``: an interrupted make's leftover is kept and made further (pulls continue from
+    their committed cursors, as a rerun after a crash does in production)."""
     facts_path = path.with_suffix(".json")
     start = END - timedelta(days=history_days) if history_days else None
     with open(path.with_suffix(".lock"), "w") as lock:
@@ -210,9 +214,12 @@ def _cached(path: Path, profile: str, history_days: int | None, make) -> Cached:
         if path.exists() and facts_path.exists():
             return Cached(path, profile, start, True, json.loads(facts_path.read_text()))
         building = path.with_name(path.stem + ".building.duckdb")
-        for leftover in [building, *building.parent.glob(building.name + ".*")]:
-            leftover.unlink(missing_ok=True)
-        facts = {**make(building, start), "built_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        resumed = resume and building.exists()
+        if not resumed:
+            for leftover in [building, *building.parent.glob(building.name + ".*")]:
+                leftover.unlink(missing_ok=True)
+        facts = {**make(building, start), "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                 **({"resumed": True} if resumed else {})}
         building.replace(path)
         facts_path.write_text(json.dumps(facts) + "\n")
         return Cached(path, profile, start, False, facts)
@@ -235,7 +242,8 @@ def raw_warehouse(profile: str, history_days: int | None = None) -> Cached:
         return {"pull_s": round(pull_s, 1), "pull_per_source_s": per_source, "bulk": True,
                 "as_of": eve.isoformat()}
 
-    return _cached(bench_dir() / f"raw-{profile}-{_tag(history_days)}.duckdb", profile, history_days, make)
+    return _cached(bench_dir() / f"raw-{profile}-{_tag(history_days)}.duckdb", profile, history_days, make,
+                   resume=True)
 
 
 def base_warehouse(profile: str, history_days: int | None = None) -> Cached:
