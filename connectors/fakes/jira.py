@@ -118,6 +118,10 @@ class FakeJira(FakeAPI):
         self._rate_lock = threading.Lock()
         self.sql = JiraSQL(time_zone=time_zone, site=site, fields=self.field_ids)
         self._tag = hashlib.md5(f"{time_zone}|{site}|{self.field_ids}".encode()).hexdigest()[:8]
+        #: per snapshot table: issue ids and keys, and feedback documents by issue id, for the
+        #: per-issue endpoints (a scan of a million issues per request made them the slowest part)
+        self._lookups: dict[str, object] = {}
+        self._lookups_lock = threading.Lock()
         super().__init__(store, **kwargs)
 
     def routes(self):
@@ -305,13 +309,21 @@ class FakeJira(FakeAPI):
 
     # -- issue sub-resources ---------------------------------------------------------------------
 
+    def _lookup(self, table: str, sql: str, build):
+        """``build(rows of sql)``, once per snapshot table."""
+        with self._lookups_lock:
+            if table not in self._lookups:
+                self._lookups[table] = build(self.store.cursor().execute(sql).fetchall())
+            return self._lookups[table]
+
     def _find_issue(self, issue: str) -> tuple[str, int] | None:
         table = self._issues_table()
-        column, value = ("issue_id", int(issue)) if issue.isdigit() else ("issue_key", issue)
-        row = self.store.cursor().execute(
-            f"select issue_id from {table} where {column} = ? and {self._visible()}", [value]
-        ).fetchone()
-        return (table, row[0]) if row else None
+        ids, keys = self._lookup(table, f"select issue_id, issue_key from {table}",
+                                 lambda rows: ({i for i, _ in rows}, {k: i for i, k in rows}))
+        issue_id = int(issue) if issue.isdigit() else keys.get(issue)
+        if issue_id is None or issue_id not in ids or issue_id in self.deleted_issue_ids:
+            return None
+        return table, issue_id
 
     def changelog(self, request: Request, issue: str) -> Response:
         found = self._find_issue(issue)
@@ -343,10 +355,9 @@ class FakeJira(FakeAPI):
             return not_found
         table, issue_id = found
         snapshot = self.store.snapshot(f"jira_feedback_{self._tag}", self.sql.feedback(table))
-        row = self.store.cursor().execute(
-            f"select doc::varchar from {snapshot} where issue_id = ?", [issue_id]
-        ).fetchone()
-        return Response(200, row[0]) if row else not_found
+        docs = self._lookup(snapshot, f"select issue_id, doc::varchar from {snapshot}", dict)
+        doc = docs.get(issue_id)
+        return Response(200, doc) if doc is not None else not_found
 
     # -- reference data --------------------------------------------------------------------------
 
