@@ -26,8 +26,9 @@ def main() -> None:
                         help="the fakes' 'now' (default: the end of the org's history)")
     parser.add_argument("--bulk", action="store_true",
                         help="bigger pages and no rate limits (loading a large org's history; see fakes/suite.py)")
+    parser.add_argument("--memory-limit", help="DuckDB memory limit of the snapshots (e.g. 12GB); they spill past it")
     args = parser.parse_args()
-    suite = start_fakes(args.store, args.source, bulk=args.bulk)
+    suite = start_fakes(args.store, args.source, bulk=args.bulk, memory_limit=args.memory_limit)
     if args.clock is not None:
         suite.store.set_clock(args.clock if args.clock.tzinfo else args.clock.replace(tzinfo=UTC))
     stop = threading.Event()

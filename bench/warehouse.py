@@ -35,6 +35,8 @@ END = date(2026, 11, 1)
 DBT_DIR = ROOT / "dbt_project"
 SAMPLES = ROOT / "samples" / "spreadsheets"
 SOURCES = ["servicenow", "jira", "zendesk", "pagerduty", "harvest", "runn"]
+#: the fake server's snapshots spill to disk past this (it may run beside a 4GB dbt build)
+FAKE_MEMORY_LIMIT = "14GB"
 
 
 def bench_dir() -> Path:
@@ -62,7 +64,8 @@ class FakeServer:
     def __init__(self, store: Path, clock: datetime, *, bulk: bool = False) -> None:
         self.proc = subprocess.Popen(
             [python(), "-m", "bench.fake_server", "--store", str(store), "--clock", clock.isoformat(),
-             *(["--bulk"] if bulk else [])],
+             # a large org's snapshots outgrow memory: spill them rather than starve a dbt build
+             "--memory-limit", FAKE_MEMORY_LIMIT, *(["--bulk"] if bulk else [])],
             stdout=subprocess.PIPE, text=True, cwd=ROOT,
         )
         self.env: dict[str, str] = json.loads(self.proc.stdout.readline())

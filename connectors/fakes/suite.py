@@ -33,7 +33,7 @@ BULK_ENV = {"HARVEST_MAX_REQUESTS_PER_15S": "1000000", "ZENDESK_MAX_EXPORT_REQUE
             "SERVICENOW_PAGE_SIZE": "25000"}
 
 #: bulk mode: the fakes' snapshots of a large org spill to disk past this
-BULK_MEMORY_LIMIT = "10GB"
+BULK_MEMORY_LIMIT = "14GB"
 
 Factory = Callable[[OrgStore, int, bool], tuple[FakeAPI, Callable[[FakeAPI], dict[str, str]]]]
 
@@ -115,8 +115,9 @@ class FakeSuite:
 
 
 def start_fakes(store_path: Path, sources: list[str] | None = None, ports: dict[str, int] | None = None,
-                *, bulk: bool = False) -> FakeSuite:
-    store = OrgStore(store_path, memory_limit=BULK_MEMORY_LIMIT if bulk else None)
+                *, bulk: bool = False, memory_limit: str | None = None) -> FakeSuite:
+    """``memory_limit``: where the snapshots start spilling to disk (bulk mode: BULK_MEMORY_LIMIT)."""
+    store = OrgStore(store_path, memory_limit=memory_limit or (BULK_MEMORY_LIMIT if bulk else None))
     suite = FakeSuite(store)
     try:
         for name in sources or list(FAKES):
