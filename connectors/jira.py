@@ -429,17 +429,21 @@ class JiraConnector(Connector):
         """The landed, resolved (and, if the site has the field, rated) issues updated in the
         window, found in one pass over the raw issues: finding each batch of 200 with its own
         pass parsed every remaining issue's JSON again (quadratic: hours on a million issues)."""
-        conditions, params = "", [request.start, request.end]
+        # One parse per record for every field read (an issue's JSON holds its whole changelog:
+        # parsing it once per expression ran out of the loader's memory on a million issues).
+        # A rating that is JSON null reads as NULL, like a missing one.
+        paths = ["$.fields.updated", "$.fields.status.statusCategory.key"]
         if rated_field:
-            conditions = " and json_extract(record, ?) is not null and json_type(json_extract(record, ?)) <> 'NULL'"
-            params += [f'$.fields."{rated_field}"'] * 2
+            paths.append(f'$.fields."{rated_field}"')
+        rated = "and f[3] is not null" if rated_field else ""
         con.execute(
             f"""create or replace temp table _jira_feedback_candidates as
-                select id, key, record->'fields'->>'updated' as updated_raw, updated_at
-                from {issues.table}
-                where not _is_deleted and updated_at >= ? and updated_at < ?{conditions}
-                  and (record->'fields'->'status'->'statusCategory'->>'key') = 'done'""",
-            params,
+                select id, key, f[1] as updated_raw, updated_at
+                from (select id, key, updated_at, json_extract_string(record, $paths) as f
+                      from {issues.table}
+                      where not _is_deleted and updated_at >= $start and updated_at < $end)
+                where f[2] = 'done' {rated}""",
+            {"paths": paths, "start": request.start, "end": request.end},
         )
 
     @staticmethod
