@@ -294,7 +294,8 @@ class FakeHarvest(FakeAPI):
         return self._list(request, "projects", snap, self._project_json)
 
     def time_entries(self, request: Request) -> Response:
-        snap = self.store.snapshot("hv_time_entries", TIME_ENTRIES_SQL)
+        # Stored in id order, the paging order: a page's `id > cursor` bound skips what came before.
+        snap = self.store.snapshot("hv_time_entries", f"select * from ({TIME_ENTRIES_SQL}) order by id")
         return self._list(request, "time_entries", snap, self._entry_json)
 
     def clients(self, request: Request) -> Response:
