@@ -323,10 +323,10 @@ class FakeHarvest(FakeAPI):
 
     def _list(self, request: Request, key: str, snapshot: str, render, scope: tuple[str, object] | None = None
               ) -> Response:
-        per_page = int(request.arg("per_page") or 2000)
-        if not 1 <= per_page <= 2000:
+        requested = int(request.arg("per_page") or 2000)
+        if not 1 <= requested <= 2000:
             return Response(422, {"message": "per_page must be between 1 and 2000"})
-        per_page *= self.page_scale
+        per_page = requested * self.page_scale
         where, params = ["true"], []
         if scope is not None:
             where.append(scope[0])
@@ -373,7 +373,7 @@ class FakeHarvest(FakeAPI):
         records = records[:per_page]
         base = "http://" + request.headers.get("host", "127.0.0.1") + request.path
         query = {k: v[0] for k, v in request.query.items() if k not in ("cursor", "page", "ref")}
-        query["per_page"] = str(per_page)
+        query["per_page"] = str(requested)
         next_link = None
         if more:
             token = base64.urlsafe_b64encode(json.dumps({"after": {"id": records[-1]["id"]}}).encode()).decode()
