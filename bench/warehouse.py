@@ -108,7 +108,9 @@ def stop_fakes() -> None:
 def child_env(warehouse: Path, fakes: dict[str, str] | None = None, start: date | None = None) -> dict[str, str]:
     env = {**os.environ, **(fakes or {}), "ITOPS_WAREHOUSE": str(warehouse), "PYTHONPATH": str(ROOT),
            "ITOPS_FILES_DIR": str(SAMPLES), "DBT_TARGET_PATH": str(bench_dir() / "dbt-target"),
-           "DBT_LOG_PATH": str(bench_dir() / "dbt-logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+           "DBT_LOG_PATH": str(bench_dir() / "dbt-logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           # the default 4GB fits one staging model of a million JSON records, not two at once
+           "ITOPS_DBT_MEMORY_LIMIT": os.environ.get("ITOPS_DBT_MEMORY_LIMIT", "8GB")}
     if start is not None:
         env["ITOPS_START_DATE"] = start.isoformat()
     return env

@@ -9,7 +9,8 @@ with
 
 source as (
 
-    select * from {{ source('jira', 'issues') }} as raw_rows
+    select * replace ({{ jira_issue_without_histories('raw_rows.record') }} as record)
+    from {{ source('jira', 'issues') }} as raw_rows
     where {{ loaded_since_last_build('issue_id', 'raw_rows') }}
 
 ),
