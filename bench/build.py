@@ -73,7 +73,7 @@ def main() -> None:
     if args.short_history_days is None:
         args.short_history_days = 365 if get_profile(args.profile).months > 12 else 91
     store, store_reused = org_store(args.profile)
-    # Both histories pulled as of the same eve (one set of fake snapshots), then the fakes stop.
+    # The full history pulled (bulk) as of the eve, the short one trimmed from it; then the fakes stop.
     raw = raw_warehouse(args.profile)
     raw_short = raw_warehouse(args.profile, args.short_history_days)
     stop_fakes()
@@ -86,10 +86,12 @@ def main() -> None:
     ref = reference(work)
     log.info("full build %.1fs, reference %.1fs", full.seconds, ref.seconds)
     base = adopt_base(args.profile, work, full.seconds, raw)
+    work.unlink(missing_ok=True)  # left over when a base was cached already (21 GB on large)
     log.info("base warehouse %s: %s", base.path.name, base.state)
 
     short = base_warehouse(args.profile, args.short_history_days)
-    # Both nights pulled from one set of fakes as of the night; each build runs with them stopped.
+    # Both nights pulled from one set of fakes as of the night; the builds run beside them (their
+    # snapshots spill to disk past FAKE_MEMORY_LIMIT).
     pull_long, inc_long = increment(base, "increment-long.duckdb")
     inc_profile = dbt_profile()
     pull_short, inc_short = increment(short, "increment-short.duckdb")
