@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.common import ROOT, Measured, python, run_measured, timed
+from connectors.fakes.suite import BULK_MEMORY_LIMIT
 from connectors.synthetic import OrgSpec, ensure_store
 
 log = logging.getLogger("itops.bench")
@@ -35,8 +36,8 @@ END = date(2026, 11, 1)
 DBT_DIR = ROOT / "dbt_project"
 SAMPLES = ROOT / "samples" / "spreadsheets"
 SOURCES = ["servicenow", "jira", "zendesk", "pagerduty", "harvest", "runn"]
-#: the fake server's snapshots spill to disk past this (it may run beside a 4GB dbt build)
-FAKE_MEMORY_LIMIT = "14GB"
+#: the fake server's snapshots spill to disk past this, bulk or not (it may run beside a dbt build)
+FAKE_MEMORY_LIMIT = BULK_MEMORY_LIMIT
 
 
 def bench_dir() -> Path:
@@ -244,7 +245,7 @@ def raw_warehouse(profile: str, history_days: int | None = None) -> Cached:
     full = raw_warehouse(profile) if history_days else None
 
     def make(building: Path, start: date | None) -> dict:
-        if full is not None and start is not None:
+        if full is not None:
             started = time.monotonic()
             kept = _trim_history(full.path, building, start)
             return {"trimmed_from": full.path.name, "trim_s": round(time.monotonic() - started, 1),
@@ -284,11 +285,12 @@ def _trim_history(full: Path, building: Path, start: date) -> int:
             target = f'"{schema}"."{name}"'
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f"create table if not exists {target} as select * from src.{target} limit 0")
-            where = "updated_at >= $start" if (schema, name) in facts else "true"
-            con.execute(f"insert into {target} select * from src.{target} where {where}",
-                        {"start": start} if (schema, name) in facts else {})
             if (schema, name) in facts:
+                con.execute(f"insert into {target} select * from src.{target} where updated_at >= $start",
+                            {"start": start})
                 kept += con.execute(f"select count(*) from {target}").fetchone()[0]
+            else:
+                con.execute(f"insert into {target} select * from src.{target}")
     return kept
 
 

@@ -95,8 +95,12 @@ class OrgStore:
     def advance(self, delta: timedelta) -> None:
         self.set_clock(self.clock + delta)
 
-    def snapshot(self, name: str, build_sql: str) -> str:
-        """Materialise ``build_sql`` (which may use ``$clock``) once per clock value; returns its table."""
+    def snapshot(self, name: str, build_sql: str, order_by: str | None = None) -> str:
+        """Materialise ``build_sql`` (which may use ``$clock``) once per clock value; returns its table.
+
+        ``order_by``: the table is stored in that order. A fake whose pages are read in that order
+        (keyset or cursor paging) then has each page's bound skip the row groups before it,
+        instead of scanning every row of a multi-million-row snapshot per page."""
         clock = self.clock
         key = (name, clock.isoformat())
         with self._lock:
@@ -104,7 +108,8 @@ class OrgStore:
             if table is None:
                 table = f"memory.snap.{name}_{len(self._snapshots)}"
                 params = {"clock": clock} if "$clock" in build_sql else None
-                self.cursor().execute(f"create table {table} as {build_sql}", params)
+                ordered = f"select * from ({build_sql}) order by {order_by}" if order_by else build_sql
+                self.cursor().execute(f"create table {table} as {ordered}", params)
                 self._snapshots[key] = table
         return table
 

@@ -295,7 +295,7 @@ class FakeHarvest(FakeAPI):
 
     def time_entries(self, request: Request) -> Response:
         # Stored in id order, the paging order: a page's `id > cursor` bound skips what came before.
-        snap = self.store.snapshot("hv_time_entries", f"select * from ({TIME_ENTRIES_SQL}) order by id")
+        snap = self.store.snapshot("hv_time_entries", TIME_ENTRIES_SQL, "id")
         return self._list(request, "time_entries", snap, self._entry_json)
 
     def clients(self, request: Request) -> Response:

@@ -211,8 +211,7 @@ class FakeJira(FakeAPI):
         users = self._users_table()
         # Stored in (updated, id) order: the keyset pages connectors read then touch only their
         # own row groups when the page's documents are rendered (search_jql).
-        return self.store.snapshot(f"jira_issues_{self._tag}",
-                                   f"select * from ({self.sql.issues(users)}) order by updated_ms, issue_id")
+        return self.store.snapshot(f"jira_issues_{self._tag}", self.sql.issues(users), "updated_ms, issue_id")
 
     def _visible(self) -> str:
         if not self.deleted_issue_ids:

@@ -167,10 +167,10 @@ class FakeServiceNow(FakeAPI):
 
     # -- snapshots -------------------------------------------------------------------------------
 
-    def _materialise(self, name: str, sql: str) -> str:
+    def _materialise(self, name: str, sql: str, order_by: str | None = None) -> str:
         """Build ``sql`` for the current clock, first building the snapshots it reads (``@snap(x)``)."""
         resolved = SNAP_REF.sub(lambda m: self._materialise(f"i_{m.group(1)}", self.internal[m.group(1)]), sql)
-        return self.store.snapshot(f"{self._namespace}_{name}", resolved)
+        return self.store.snapshot(f"{self._namespace}_{name}", resolved, order_by)
 
     def _relation(self, table: str) -> tuple[str, TableDef] | None:
         """The rows of ``table`` visible now: its snapshot without records deleted at run time
@@ -182,10 +182,10 @@ class FakeServiceNow(FakeAPI):
         # ``_doc``, with a placeholder for the host: a page is then one ordered string_agg, which
         # keeps the fake far faster than any client it serves (benchmarks measure the client).
         render = self._render_sql(definition, [f for f, _ in definition.fields], False, base=f"'{BASE_MARK}'")
-        stored_order = ' order by "sys_updated_on", "sys_id"' \
-            if {"sys_updated_on", "sys_id"} <= {f for f, _ in definition.fields} else ""
+        stored_order = '"sys_updated_on", "sys_id"' \
+            if {"sys_updated_on", "sys_id"} <= {f for f, _ in definition.fields} else None
         snapshot = self._materialise(
-            table, f"select *, {render}::varchar as _doc from ({definition.snapshot_sql}){stored_order}")
+            table, f"select *, {render}::varchar as _doc from ({definition.snapshot_sql})", stored_order)
         names = ", ".join(f'"{f}"' for f, _ in definition.fields) + ", _doc"
         if table == "sys_audit_delete":
             runtime = f"""select md5('sys_audit_delete:' || tablename || ':' || documentkey) as sys_id, tablename,

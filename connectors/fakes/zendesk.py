@@ -386,14 +386,11 @@ class FakeZendesk(FakeAPI):
         tag = "_".join(f"{k}x{int(v.timestamp())}" for k, v in sorted(deletions.items())) or "none"
         versions = self.store.snapshot(f"zd_versions_{tag}", zd.versions_sql(deletions))
         # Stored in export order, so an export page's start bound skips the row groups before it.
-        tickets = self.store.snapshot(
-            f"zd_tickets_{tag}", f"select * from ({zd.tickets_sql(versions)}) order by generated_timestamp, zid")
+        tickets = self.store.snapshot(f"zd_tickets_{tag}", zd.tickets_sql(versions), "generated_timestamp, zid")
         return {
             "tickets": tickets,
-            "events": self.store.snapshot(
-                f"zd_events_{tag}", f"select * from ({zd.events_sql(versions, tickets)}) order by ts, id"),
-            "ratings": self.store.snapshot(f"zd_ratings_{tag}",
-                                           f"select * from ({zd.ratings_sql(tickets)}) order by id"),
+            "events": self.store.snapshot(f"zd_events_{tag}", zd.events_sql(versions, tickets), "ts, id"),
+            "ratings": self.store.snapshot(f"zd_ratings_{tag}", zd.ratings_sql(tickets), "id"),
         }
 
     def _horizon(self) -> int:
