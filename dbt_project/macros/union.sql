@@ -50,6 +50,7 @@
         'billable_hours': number, 'cost_amount': number, 'is_billable': 'boolean',
         'response_key': text, 'responded_at': moment, 'question': text, 'score': number, 'scale_min': number,
         'scale_max': number, 'is_satisfied': 'boolean', 'comment': text,
+        'is_ticket_pending': 'boolean',
         'sla_key': text, 'sla_name': text, 'metric': text, 'target_minutes': number, 'started_at': moment,
         'breach_at': moment, 'stopped_at': moment, 'is_breached': 'boolean', 'is_paused': 'boolean',
         'paused_minutes': number, 'in_business_hours': 'boolean',

@@ -57,7 +57,9 @@ canonical as (
         1 as scale_min,
         5 as scale_max,
         feedback.rating >= 4 as is_satisfied,
-        feedback.comment
+        feedback.comment,
+        -- inner-joined to its ticket below: never ahead of it
+        false as is_ticket_pending
     from feedback
     inner join issues
         on issues.issue_id = feedback.issue_id

@@ -76,7 +76,9 @@ canonical as (
         classified.scale_min,
         classified.scale_max,
         case when classified.question = 'csat' then classified.actual_value >= 4 end as is_satisfied,
-        case when classified.question = 'csat' then comments.comment end as comment
+        case when classified.question = 'csat' then comments.comment end as comment,
+        -- inner-joined to its ticket below: never ahead of it
+        false as is_ticket_pending
     from classified
     inner join instances
         on instances.survey_instance_id = classified.survey_instance_id

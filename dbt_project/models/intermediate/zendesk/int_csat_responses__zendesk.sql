@@ -1,6 +1,14 @@
 {#- Zendesk satisfaction ratings in the canonical CSAT shape. Only received ratings
     (good / bad) are responses: the list also holds surveys offered but unanswered and
-    never offered, which must not count. Zendesk's scale is binary: good = 1, bad = 0. -#}
+    never offered, which must not count. Zendesk's scale is binary: good = 1, bad = 0.
+
+    is_ticket_pending: a rating can land before its ticket. The ticket exports never return
+    the latest minute and the ratings list does; a rating's own time says nothing of when
+    its ticket last changed (an automation may close the ticket days after the rating). So a
+    rating whose ticket is missing is pending while no ticket export has started since the
+    rating landed (the connector reads the ratings after the tickets): the next one brings
+    the ticket. Missing after that, it is a broken reference, and fct_csat_responses'
+    relationships test fails. -#}
 with
 
 ratings as (
@@ -13,6 +21,14 @@ ratings as (
 tickets as (
 
     select * from {{ ref('stg_zendesk__tickets') }}
+
+),
+
+ticket_loads as (
+
+    select max(started_at) as last_started_at
+    from {{ source('meta', 'load_runs') }}
+    where source = 'zendesk' and stream = 'tickets' and mode = 'incremental' and status = 'succeeded'
 
 ),
 
@@ -29,8 +45,14 @@ canonical as (
         0 as scale_min,
         1 as scale_max,
         ratings.score = 'good' as is_satisfied,
-        ratings.comment
+        ratings.comment,
+        coalesce(
+            tickets.ticket_id is null
+            and (ticket_loads.last_started_at is null or ratings._loaded_at >= ticket_loads.last_started_at),
+            false
+        ) as is_ticket_pending
     from ratings
+    cross join ticket_loads
     left join tickets
         on tickets.ticket_id = ratings.ticket_id
     -- ratings of deleted tickets go with them

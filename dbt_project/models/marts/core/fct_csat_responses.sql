@@ -3,7 +3,10 @@
 
     is_satisfied: on a 1-5 scale, 4 and 5 are satisfied and 1-3 are not, whatever the source
     says; other CSAT scales (Zendesk's good / bad) keep the source's verdict. NPS answers
-    (0-10) are promoters at 9-10 and detractors at 0-6. -#}
+    (0-10) are promoters at 9-10 and detractors at 0-6.
+
+    is_ticket_pending: the response landed before its ticket (see int_csat_responses__zendesk);
+    it counts overall and joins its team, service and priority when the ticket lands. -#}
 with
 
 responses as (
@@ -43,7 +46,8 @@ classified as (
             as is_promoter,
         case when responses.question = 'nps' and responses.score is not null then responses.score <= 6 end
             as is_detractor,
-        responses.comment
+        responses.comment,
+        responses.is_ticket_pending and tickets.ticket_key is null as is_ticket_pending
     from responses
     left join tickets
         on tickets.ticket_key = responses.ticket_key
