@@ -2,9 +2,10 @@
 
 A *raw* warehouse is every source pulled through our connectors from the fakes serving
 the org as of the day before the end of its history; a *base* warehouse is that plus a
-full ``dbt build``: what production has the evening before a nightly run. Benchmarks
-copy them (the cache is never modified), so a rerun of ``make bench`` reuses them and
-measures only what it claims to measure.
+full ``dbt build``: what production has the evening before a nightly run (cached for the
+short history only: the full history's is the full build bench/build.py measures).
+Benchmarks copy them (the cache is never modified), so a rerun of ``make bench`` reuses
+them and measures only what it claims to measure.
 
 The path is the production one (fakes -> connectors -> DuckDB -> dbt), not a shortcut
 into the raw tables; only the fakes' page sizes and rate limits differ (bulk mode), so
@@ -28,6 +29,7 @@ from pathlib import Path
 from bench.common import ROOT, Measured, python, run_measured, timed
 from connectors.fakes.suite import BULK_MEMORY_LIMIT
 from connectors.synthetic import OrgSpec, ensure_store
+from connectors.synthetic.profiles import get_profile
 
 log = logging.getLogger("itops.bench")
 
@@ -47,8 +49,15 @@ def bench_dir() -> Path:
 
 
 def stack_profile() -> str:
-    """The org the warehouse benchmarks run on (``ITOPS_BENCH_PROFILE``, default ``small``)."""
-    return os.environ.get("ITOPS_BENCH_PROFILE", "small")
+    """The org the warehouse benchmarks run on (``ITOPS_BENCH_PROFILE``, default ``large``: the
+    issue's enterprise org)."""
+    return os.environ.get("ITOPS_BENCH_PROFILE", "large")
+
+
+def short_history_days(profile: str) -> int:
+    """The short history the nightly increment is compared with: one year on orgs of more than a
+    year, 91 days otherwise."""
+    return 365 if get_profile(profile).months > 12 else 91
 
 
 def org_store(profile: str) -> tuple[Path, bool]:
@@ -307,18 +316,6 @@ def base_warehouse(profile: str, history_days: int | None = None) -> Cached:
     return _cached(bench_dir() / f"wh-{profile}-{_tag(history_days)}.duckdb", profile, history_days, make)
 
 
-def adopt_base(profile: str, built: Path, build_s: float, raw: Cached) -> Cached:
-    """Cache ``built`` (a full build of ``raw`` just measured, no longer needed where it is) as the
-    base warehouse, unless one is cached already: a run that measures the full build need not
-    build the base a second time. Moved, not copied: a large org's built warehouse is 21 GB."""
-
-    def make(building: Path, start: date | None) -> dict:
-        built.replace(building)
-        return {**raw.facts, "build_s": round(build_s, 1)}
-
-    return _cached(bench_dir() / f"wh-{profile}-all.duckdb", profile, None, make)
-
-
 def working_copy(base: Path, name: str) -> Path:
     """A fresh copy of a cached warehouse to measure on (the cache is never modified)."""
     target = bench_dir() / "work" / name
@@ -332,10 +329,29 @@ def working_copy(base: Path, name: str) -> Path:
     return target
 
 
-if __name__ == "__main__":
-    import sys
+def prepare(profile: str) -> None:
+    """Every cached input of the warehouse benchmarks (``make bench-data``): the org store, the raw
+    warehouses of both histories and the short one built. A one-time cost (on ``large`` about an
+    hour: see bench/NOTES.md), kept apart from the benchmarks' own run."""
+    store, reused = org_store(profile)
+    log.info("org store %s: %s", store.name, "reused" if reused else "generated")
+    for cached in (raw_warehouse(profile), raw_warehouse(profile, short_history_days(profile))):
+        log.info("%s: %s", cached.path.name, cached.state)
+    stop_fakes()
+    short = base_warehouse(profile, short_history_days(profile))
+    log.info("%s: %s", short.path.name, short.state)
 
-    if sys.argv[1:] == ["load-files"]:
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="bench inputs: load-files (the refresh's spreadsheet step, "
+                                     "in a bench pull) or prepare (every cached input of a profile)")
+    parser.add_argument("command", choices=["load-files", "prepare"])
+    parser.add_argument("--profile", default=stack_profile())
+    args = parser.parse_args()
+    if args.command == "load-files":
         load_files()
     else:
-        raise SystemExit("usage: python -m bench.warehouse load-files")
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+        prepare(args.profile)
