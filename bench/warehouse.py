@@ -95,11 +95,11 @@ _running: dict[tuple[Path, datetime, bool], FakeServer] = {}
 
 
 def fakes_at(store: Path, clock: datetime, *, bulk: bool = False) -> FakeServer:
-    """The fakes over ``store`` as of ``clock``, shared by every pull at that clock in this run.
+    """The fakes over ``store`` as of ``clock``, shared by every pull at that clock until stopped.
 
     A large org's fakes spend minutes building their snapshots for a clock (every table as
-    of that moment); the two warehouses pulled as of the same eve, or the same night, share
-    them. One fake server runs at a time (each holds gigabytes of snapshots)."""
+    of that moment); pulls as of the same moment share them. One fake server runs at a time
+    (each holds gigabytes of snapshots)."""
     key = (store, clock, bulk)
     if key not in _running:
         for other in list(_running):
@@ -168,7 +168,7 @@ def dbt_build(env: dict[str, str], *extra: str) -> Measured:
     return measured
 
 
-def dbt_profile(top: int = 6) -> dict:
+def dbt_profile(top: int = 10) -> dict:
     """Where the last dbt invocation's time went (its run_results.json): the summed node
     times against the wall time, and the slowest nodes."""
     path = bench_dir() / "dbt-target" / "run_results.json"
@@ -177,13 +177,22 @@ def dbt_profile(top: int = 6) -> dict:
     results = json.loads(path.read_text())
     nodes = [(r["unique_id"].split(".", 2)[-1], float(r.get("execution_time") or 0)) for r in results["results"]]
     kinds = [r["unique_id"].split(".", 1)[0] for r in results["results"]]
+    layers: dict[str, float] = {}
+    for (name, seconds), kind in zip(nodes, kinds, strict=True):
+        layer = "tests" if kind in ("test", "unit_test") else _LAYERS.get(name.split("_", 1)[0], "other")
+        layers[layer] = layers.get(layer, 0.0) + seconds
     return {
         "wall_s": round(float(results.get("elapsed_time") or 0), 1),
         "nodes": len(nodes),
         "node_seconds": round(sum(t for _, t in nodes), 1),
-        "test_seconds": round(sum(t for (_, t), k in zip(nodes, kinds, strict=True) if k in ("test", "unit_test")), 1),
+        "test_seconds": round(layers.get("tests", 0.0), 1),
+        "by_layer_s": {layer: round(seconds, 1) for layer, seconds in sorted(layers.items(), key=lambda x: -x[1])},
         "slowest": [(n, round(t, 1)) for n, t in sorted(nodes, key=lambda x: -x[1])[:top]],
     }
+
+
+#: a model's layer by its name's prefix (stg_<source>__, int_, fct_ / dim_, bi_)
+_LAYERS = {"stg": "staging", "int": "intermediate", "fct": "marts", "dim": "marts", "bi": "bi"}
 
 
 @dataclass(frozen=True)
@@ -306,9 +315,9 @@ def _trim_history(full: Path, building: Path, start: date) -> int:
 def base_warehouse(profile: str, history_days: int | None = None) -> Cached:
     """The raw warehouse fully built (``wh-<profile>-<history>.duckdb``): what production has the
     evening before a nightly run."""
-    raw = raw_warehouse(profile, history_days)
-
     def make(building: Path, start: date | None) -> dict:
+        raw = raw_warehouse(profile, history_days)  # only when the base is not cached
+        stop_fakes()
         shutil.copyfile(raw.path, building)
         build = dbt_build(child_env(building, start=start))
         return {**raw.facts, "build_s": round(build.seconds, 1)}
@@ -335,10 +344,10 @@ def prepare(profile: str) -> None:
     hour: see bench/NOTES.md), kept apart from the benchmarks' own run."""
     store, reused = org_store(profile)
     log.info("org store %s: %s", store.name, "reused" if reused else "generated")
-    for cached in (raw_warehouse(profile), raw_warehouse(profile, short_history_days(profile))):
-        log.info("%s: %s", cached.path.name, cached.state)
+    raw = raw_warehouse(profile)
+    log.info("%s: %s", raw.path.name, raw.state)
     stop_fakes()
-    short = base_warehouse(profile, short_history_days(profile))
+    short = base_warehouse(profile, short_history_days(profile))  # trims the raw warehouse if not cached
     log.info("%s: %s", short.path.name, short.state)
 
 

@@ -3,12 +3,13 @@
     never offered, which must not count. Zendesk's scale is binary: good = 1, bad = 0.
 
     is_ticket_pending: a rating can land before its ticket. The ticket exports never return
-    the latest minute and the ratings list does; a rating's own time says nothing of when
-    its ticket last changed (an automation may close the ticket days after the rating). So a
-    rating whose ticket is missing is pending while no ticket export has started since the
-    rating landed (the connector reads the ratings after the tickets): the next one brings
-    the ticket. Missing after that, it is a broken reference, and fct_csat_responses'
-    relationships test fails. -#}
+    the latest minute and the ratings list does, and a rating's own time says nothing of when
+    its ticket last changed (an automation may touch it days after the rating). A ticket
+    touched in that minute before every pull (an hourly automation, a pull on the hour) can
+    stay out of the exports for days, so a rating whose ticket is missing is pending while it
+    landed within a week of the latest ticket export's start (var csat_ticket_wait_days).
+    Older, it is a broken reference, and fct_csat_responses' relationships test fails.
+-#}
 with
 
 ratings as (
@@ -48,7 +49,11 @@ canonical as (
         ratings.comment,
         coalesce(
             tickets.ticket_id is null
-            and (ticket_loads.last_started_at is null or ratings._loaded_at >= ticket_loads.last_started_at),
+            and (
+                ticket_loads.last_started_at is null
+                or ratings._loaded_at
+                >= ticket_loads.last_started_at - to_days({{ var('csat_ticket_wait_days') }})
+            ),
             false
         ) as is_ticket_pending
     from ratings
