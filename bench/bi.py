@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.common import Benchmark, python, run_measured, save, timed
+from bench.common import Benchmark, python, remove_database, run_measured, save, timed
 from bench.warehouse import child_env, dbt_build, raw_warehouse, stack_profile, stop_fakes, working_copy
 
 log = logging.getLogger("itops.bench")
@@ -173,7 +173,7 @@ def main() -> None:
         dbt_build(child_env(work))
         benches = measure(work, args.profile)
     finally:
-        work.unlink(missing_ok=True)
+        remove_database(work)
     save(benches, inputs={f"warehouse {raw.path.name}": raw.state})
     for b in benches:
         print(f"{b.name}: {b.ours_s:.3f}s (target {b.target}: {'met' if b.met else 'NOT met'})")

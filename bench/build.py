@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bench import bi
-from bench.common import ROOT, Benchmark, python, run_measured, save, timed
+from bench.common import ROOT, Benchmark, python, remove_database, run_measured, save, timed
 from bench.warehouse import (
     END,
     base_warehouse,
@@ -54,7 +54,7 @@ def reference(warehouse) -> float:
     return measured
 
 
-def increment(work: Path, store: Path, history_start) -> tuple[float, object]:
+def increment(work: Path, store: Path, history_start: date | None) -> tuple[float, object]:
     """Pull the next day into ``work`` (a built warehouse, consumed) and build incrementally:
     (pull seconds, build). The fakes stop before the build, as the sources are not on this
     machine in production: on the large org their snapshots spill ~24 GB to disk, which the
@@ -66,7 +66,7 @@ def increment(work: Path, store: Path, history_start) -> tuple[float, object]:
         stop_fakes()
         build = dbt_build(env)
     finally:
-        work.unlink(missing_ok=True)  # a large org's is 21 GB; the next measurement makes its own
+        remove_database(work)  # a large org's is 21 GB; the next measurement makes its own
     return pull_s, build
 
 

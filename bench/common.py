@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -142,6 +143,16 @@ def render_markdown(doc: dict) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.4f}" if value < 1 else f"{value:.2f}"
+
+
+def remove_database(path: Path) -> None:
+    """A DuckDB file and what is left beside it (its ``.wal``, the ``.tmp`` spill folder, our
+    ``.writer.lock``): a large org's working warehouse is 21 GB, and its spill as much again."""
+    for leftover in [path, *path.parent.glob(path.name + ".*")]:
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 def python() -> str:

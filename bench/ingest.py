@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import requests
 
-from bench.common import ROOT, Benchmark, python, run_measured, save, timed
+from bench.common import ROOT, Benchmark, python, remove_database, run_measured, save, timed
 from connectors.synthetic import OrgSpec, ensure_store
 
 ROWS = 1_000_000
@@ -122,8 +122,7 @@ def main() -> None:
             if name == "dlt" and args.skip_dlt:
                 continue
             db = work / f"ingest_{name}.duckdb"
-            for leftover in [db, *work.glob(db.name + ".*")]:
-                leftover.unlink(missing_ok=True)
+            remove_database(db)
             shutil.rmtree(work / f"ingest_{name}.spool", ignore_errors=True)
             full_cmd = timed(cmd if name == "ours" else [*cmd, "--db", str(db)])
             measured = run_measured(full_cmd, env={**child_env, "ITOPS_WAREHOUSE": str(db)})
@@ -138,11 +137,7 @@ def main() -> None:
                 raise SystemExit(f"{name} loaded {rows:,} rows, expected {expected:,}")
             # counted: the next load starts from an empty file anyway, and the warehouse benchmarks
             # that follow need the disk (a large org's working warehouse and the fakes' spill)
-            for written in [db, *work.glob(db.name + ".*")]:
-                if written.is_dir():
-                    shutil.rmtree(written, ignore_errors=True)
-                else:
-                    written.unlink(missing_ok=True)
+            remove_database(db)
     finally:
         fake.terminate()
         fake.wait(timeout=60)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench.common import ROOT, Measured, python, run_measured, timed
+from bench.common import ROOT, Measured, python, remove_database, run_measured, timed
 from connectors.fakes.suite import BULK_MEMORY_LIMIT
 from connectors.synthetic import OrgSpec, ensure_store
 from connectors.synthetic.profiles import get_profile
@@ -242,11 +242,11 @@ def _cached(path: Path, profile: str, history_days: int | None, make, *, resume:
         building = path.with_name(path.stem + ".building.duckdb")
         resumed = resume and building.exists()
         if not resumed:
-            for leftover in [building, *building.parent.glob(building.name + ".*")]:
-                leftover.unlink(missing_ok=True)
+            remove_database(building)
         facts = {**make(building, start), "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
                  **({"resumed": True} if resumed else {})}
         building.replace(path)
+        remove_database(building)  # what the make left beside it (lock, spill folder)
         facts_path.write_text(json.dumps(facts) + "\n")
         return Cached(path, profile, start, False, facts)
 
@@ -260,10 +260,10 @@ def raw_warehouse(profile: str, history_days: int | None = None) -> Cached:
     """
     store, _ = org_store(profile)
     eve = datetime.combine(END - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    full = raw_warehouse(profile) if history_days else None
 
     def make(building: Path, start: date | None) -> dict:
-        if full is not None:
+        if history_days:  # trimmed from the full history (pulled first if not cached)
+            full = raw_warehouse(profile)
             started = time.monotonic()
             kept = _trim_history(full.path, building, start)
             return {"trimmed_from": full.path.name, "trim_s": round(time.monotonic() - started, 1),
@@ -329,11 +329,7 @@ def working_copy(base: Path, name: str) -> Path:
     """A fresh copy of a cached warehouse to measure on (the cache is never modified)."""
     target = bench_dir() / "work" / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in target.parent.glob(target.name + "*"):
-        if leftover.is_dir():
-            shutil.rmtree(leftover)
-        else:
-            leftover.unlink()
+    remove_database(target)
     shutil.copyfile(base, target)
     return target
 
