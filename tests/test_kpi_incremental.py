@@ -39,6 +39,9 @@ FULL_READ_NIGHTS = {3}
 #: ServiceNow tickets deleted at the source during the run, and when
 DELETES = [datetime(2026, 10, 2, 10, 0, tzinfo=UTC), datetime(2026, 10, 3, 9, 0, tzinfo=UTC)]
 INCREMENTAL_MODELS = ["fct_tickets", "fct_ticket_status_intervals", "fct_ticket_sla"]
+#: KPI families that recompute only the periods whose items changed (macros/kpi_incremental.sql)
+PERIOD_INCREMENTAL_KPIS = ["int_kpi__service_desk", "int_kpi__sla", "int_kpi__incidents", "int_kpi__satisfaction",
+                           "int_kpi__changes", "int_kpi__cost_per_ticket", "int_kpi__people"]
 #: staging models that parse only the records loaded since their last build (macros/incremental.sql)
 INCREMENTAL_STAGING = [
     "stg_servicenow__incidents", "stg_servicenow__task_slas", "stg_servicenow__state_durations",
@@ -119,6 +122,18 @@ def dbt(warehouse: Path, target: Path, *args: str) -> dict:
     return json.loads((target / "run_results.json").read_text())
 
 
+def changed_periods(warehouse: Path, invocation_id: str) -> dict[str, tuple[int, int]]:
+    """Per period-incremental KPI family: (periods the run ``invocation_id`` recomputed, periods held)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {model: con.execute(
+            f"select count(distinct (grain, period_start)) filter (where _invocation_id = $1), "
+            f"count(distinct (grain, period_start)) from intermediate.{model}", [invocation_id]).fetchone()
+            for model in PERIOD_INCREMENTAL_KPIS}
+    finally:
+        con.close()
+
+
 def marts(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for (name,) in con.execute(
         "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
@@ -188,6 +203,12 @@ def test_nightly_increments_with_late_updates_deletes_and_reopens_equal_a_full_r
             for model in INCREMENTAL_STAGING:
                 # only the records loaded since the last build were parsed
                 assert "raw_rows._loaded_at >= coalesce(" in compiled[model], model
+            for model in PERIOD_INCREMENTAL_KPIS:
+                # only the items of changed periods were rolled up
+                assert "anchor_date in (select anchor_date from kpi_changed_days)" in compiled[model], model
+            changed = changed_periods(warehouse_path, results["metadata"]["invocation_id"])
+            # the night changed some periods, and not all of them
+            assert 0 < changed["int_kpi__service_desk"][0] < changed["int_kpi__service_desk"][1], changed
         dbt(warehouse_path, target, "test", "--exclude", "test_type:unit")  # data tests hold on the increments
 
         con = duckdb.connect(str(warehouse_path))

@@ -24,6 +24,9 @@
     dimension, so a metric scans its items once, not once per (grain, dimension). Medians
     and percentiles need the items themselves.
 
+    In a period-incremental family (macros/kpi_incremental.sql) the items are narrowed to
+    the days of the periods that changed since the last build.
+
     Unit tests narrow the output with the vars kpi_grains_override and
     kpi_dimensions_override, so an expectation lists a handful of rows. -#}
 {% macro kpi_rollup(relation, metric, unit, kind, expr=none, num=none, den=none, scale=1,
@@ -91,7 +94,7 @@
         '{{ unit }}' as unit
     from {{ 'daily' if additive else relation }}
     {%- if kind in ('median', 'p90') %}
-    where {{ expr }} is not null
+    where {{ expr }} is not null and {{ kpi_changed_days_filter() }}
     {%- endif %}
     group by 1, 2, 3, 4, 5
             {%- endset -%}
@@ -112,8 +115,9 @@
                 anchor_date{% for column in used_columns %}, {{ column }}{% endfor %},
                 {{ pre_measures | join(', ') }}
             from {{ relation }}
+            where {{ kpi_changed_days_filter() }}
             {%- if kind == 'mean' %}
-            where {{ expr }} is not null
+                and {{ expr }} is not null
             {%- endif %}
             group by anchor_date{% for column in used_columns %}, {{ column }}{% endfor %}
         )

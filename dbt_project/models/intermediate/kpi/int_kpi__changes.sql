@@ -1,5 +1,7 @@
 {#- Change success and failure rates over the changes completed (closed with an outcome) in
     the period; canceled and open changes are not in either. -#}
+{{ config(materialized='incremental', incremental_strategy='kpi_periods', on_schema_change='fail') }}
+
 with
 
 completed as materialized (
@@ -16,6 +18,7 @@ completed as materialized (
 
 ),
 
+{{ kpi_period_fingerprints(['completed']) }}
 {%- set dims = ['all', 'source', 'team', 'service'] %}
 
 rolled_up as (
@@ -28,4 +31,4 @@ rolled_up as (
 
 )
 
-select * from rolled_up
+{{ kpi_periods_select('rolled_up') }}

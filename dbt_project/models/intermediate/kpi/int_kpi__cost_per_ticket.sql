@@ -9,6 +9,8 @@
     before dividing, so a team or month with cost and no resolved ticket keeps its numerator and
     has no value; one with resolved tickets and no costed support time has no numerator (null,
     not 0: nothing says the work was free) and no value. -#}
+{{ config(materialized='incremental', incremental_strategy='kpi_periods', on_schema_change='fail') }}
+
 with
 
 support_cost as (
@@ -45,6 +47,7 @@ cost_and_tickets as materialized (
 
 ),
 
+{{ kpi_period_fingerprints(['cost_and_tickets'], grains=['week', 'month']) }}
 rolled_up as (
 
     {{ kpi_rollup('cost_and_tickets', 'cost_per_ticket', 'currency', 'ratio', num='cost', den='resolved',
@@ -52,4 +55,4 @@ rolled_up as (
 
 )
 
-select * from rolled_up
+{{ kpi_periods_select('rolled_up') }}

@@ -1,6 +1,8 @@
 {#- Incident volumes and response: MTTA over incidents acknowledged in the period, MTTR
     (the "resolve" R: creation to resolution) over incidents resolved in it; volumes by
     creation date. See docs/kpis.md. -#}
+{{ config(materialized='incremental', incremental_strategy='kpi_periods', on_schema_change='fail') }}
+
 with
 
 incidents as (
@@ -70,6 +72,7 @@ security_resolved as materialized (
 
 ),
 
+{{ kpi_period_fingerprints(['created', 'majors', 'security', 'acknowledged', 'resolved', 'security_resolved']) }}
 {%- set dims = ['all', 'source', 'team', 'service', 'priority'] %}
 
 rolled_up as (
@@ -92,4 +95,4 @@ rolled_up as (
 
 )
 
-select * from rolled_up
+{{ kpi_periods_select('rolled_up') }}

@@ -8,6 +8,8 @@
     the Monday: overtime = hours_total above the week's effective capacity, bench = effective
     capacity left unfilled; a person is over-allocated in a week with overtime, and in a month
     when over-allocated in any week starting in it. Placeholders have no person: never here. -#}
+{{ config(materialized='incremental', incremental_strategy='kpi_periods', on_schema_change='fail') }}
+
 with
 
 person_days as materialized (
@@ -54,6 +56,7 @@ person_months as materialized (
 
 ),
 
+{{ kpi_period_fingerprints(['person_days', 'person_weeks', 'person_months'], grains=['week', 'month']) }}
 {%- set dims = ['all', 'team', 'role', 'person'] %}
 {%- set grains = ['week', 'month'] %}
 
@@ -90,4 +93,4 @@ rolled_up as (
 
 )
 
-select * from rolled_up
+{{ kpi_periods_select('rolled_up') }}

@@ -1,5 +1,7 @@
 {#- Satisfaction: CSAT share and mean score by response date, response rate by the
     surveyed ticket's resolution date, NPS by response date. See docs/kpis.md. -#}
+{{ config(materialized='incremental', incremental_strategy='kpi_periods', on_schema_change='fail') }}
+
 with
 
 responses as (
@@ -56,6 +58,7 @@ surveyed as materialized (
 
 ),
 
+{{ kpi_period_fingerprints(['csat', 'nps', 'surveyed']) }}
 {%- set dims = ['all', 'source', 'team', 'service', 'priority'] %}
 
 rolled_up as (
@@ -72,4 +75,4 @@ rolled_up as (
 
 )
 
-select * from rolled_up
+{{ kpi_periods_select('rolled_up') }}

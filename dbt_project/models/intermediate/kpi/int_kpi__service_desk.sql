@@ -1,6 +1,8 @@
 {#- Service-desk volumes, response and resolution times and resolution quality. Durations
     and resolution rates are anchored on the date the measured span ended (first response,
     final resolution); volumes on their event date. See docs/kpis.md. -#}
+{{ config(materialized='incremental', incremental_strategy='kpi_periods', on_schema_change='fail') }}
+
 with
 
 tickets as (
@@ -53,6 +55,7 @@ resolved as materialized (
 
 ),
 
+{{ kpi_period_fingerprints(['opened', 'responded', 'resolved']) }}
 {%- set dims = ['all', 'source', 'team', 'service', 'priority'] %}
 
 rolled_up as (
@@ -90,4 +93,4 @@ rolled_up as (
 
 )
 
-select * from rolled_up
+{{ kpi_periods_select('rolled_up') }}

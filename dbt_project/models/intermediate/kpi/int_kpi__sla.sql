@@ -3,6 +3,8 @@
     a met SLA when its clock stopped, a breached one when it breached (even if still
     running), so a long-open breached ticket is not hidden until someone resolves it.
     Running SLAs within target have no verdict and do not count yet. -#}
+{{ config(materialized='incremental', incremental_strategy='kpi_periods', on_schema_change='fail') }}
+
 with
 
 decided as materialized (
@@ -42,6 +44,7 @@ breaches as materialized (
 
 ),
 
+{{ kpi_period_fingerprints(['responses', 'resolutions', 'breaches']) }}
 {%- set dims = ['all', 'source', 'team', 'service', 'priority'] %}
 
 rolled_up as (
@@ -56,4 +59,4 @@ rolled_up as (
 
 )
 
-select * from rolled_up
+{{ kpi_periods_select('rolled_up') }}

@@ -10,7 +10,9 @@ with
 metrics as (
 
     {%- for family in families %}
-    select * from {{ ref(family) }}
+    -- the contract's columns: a period-incremental family also carries its period_fingerprint
+    select metric, grain, period_start, dimension, dimension_value, numerator, denominator, value, unit
+    from {{ ref(family) }}
     {%- if not loop.last %}
     union all
     {%- endif %}
