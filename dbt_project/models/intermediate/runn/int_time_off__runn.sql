@@ -27,7 +27,7 @@ calendar as (
 
 ),
 
-days_off as (
+days_off as materialized (
 
     select
         time_offs.person_id as runn_person_id,
