@@ -3,7 +3,8 @@
 A *raw* warehouse is every source pulled through our connectors from the fakes serving
 the org as of the day before the end of its history; a *base* warehouse is that plus a
 full ``dbt build``: what production has the evening before a nightly run (cached for the
-short history only: the full history's is the full build bench/build.py measures).
+short history only: the full history's is the full build bench/build.py measures; made
+again when dbt_project/ changes).
 Benchmarks copy them (the cache is never modified), so a rerun of ``make bench`` reuses
 them and measures only what it claims to measure.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -228,23 +230,41 @@ def _tag(history_days: int | None) -> str:
     return f"{history_days}d" if history_days else "all"
 
 
-def _cached(path: Path, profile: str, history_days: int | None, make, *, resume: bool = False) -> Cached:
+def dbt_project_digest() -> str:
+    """A hash of everything a build's result depends on in dbt_project/ (models, macros, seeds,
+    settings): a base warehouse built by other models is not what production would have."""
+    digest = hashlib.sha256()
+    for file in sorted(DBT_DIR.rglob("*")):
+        relative = file.relative_to(DBT_DIR)
+        if file.is_file() and relative.parts[0] in ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml"):
+            digest.update(str(relative).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _cached(path: Path, profile: str, history_days: int | None, make, *, resume: bool = False,
+            digest: str | None = None) -> Cached:
     """``path`` from the cache, else made by ``make(building_path) -> facts`` (built aside, then renamed).
 
     ``resume``: an interrupted make's leftover is kept and made further (pulls continue from
-    their committed cursors, as a rerun after a crash does in production)."""
+    their committed cursors, as a rerun after a crash does in production). ``digest``: a
+    cached one made with another digest is made again."""
     facts_path = path.with_suffix(".json")
     start = END - timedelta(days=history_days) if history_days else None
     with open(path.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one maker per warehouse; others wait, then reuse it
         if path.exists() and facts_path.exists():
-            return Cached(path, profile, start, True, json.loads(facts_path.read_text()))
+            facts = json.loads(facts_path.read_text())
+            if digest is None or facts.get("dbt_project_digest") == digest:
+                return Cached(path, profile, start, True, facts)
+            log.info("bench: %s was built by other models (dbt_project digest %s, now %s): rebuilding", path.name,
+                     facts.get("dbt_project_digest"), digest)
+            remove_database(path)
         building = path.with_name(path.stem + ".building.duckdb")
         resumed = resume and building.exists()
         if not resumed:
             remove_database(building)
         facts = {**make(building, start), "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                 **({"resumed": True} if resumed else {})}
+                 **({"resumed": True} if resumed else {}), **({"dbt_project_digest": digest} if digest else {})}
         building.replace(path)
         remove_database(building)  # what the make left beside it (lock, spill folder)
         facts_path.write_text(json.dumps(facts) + "\n")
@@ -322,7 +342,8 @@ def base_warehouse(profile: str, history_days: int | None = None) -> Cached:
         build = dbt_build(child_env(building, start=start))
         return {**raw.facts, "build_s": round(build.seconds, 1)}
 
-    return _cached(bench_dir() / f"wh-{profile}-{_tag(history_days)}.duckdb", profile, history_days, make)
+    return _cached(bench_dir() / f"wh-{profile}-{_tag(history_days)}.duckdb", profile, history_days, make,
+                   digest=dbt_project_digest())
 
 
 def working_copy(base: Path, name: str) -> Path:

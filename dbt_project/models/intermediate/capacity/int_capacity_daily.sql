@@ -21,6 +21,9 @@
       leave        - Runn leave.
     Runn's own minutes for a time off (partial days) are kept; full days take the contracted
     hours of the day. -#}
+{#- A view: its only reader is fct_capacity_daily, which stores the same rows; storing them twice
+    cost a rewrite of every person-day of history each night. -#}
+{{ config(materialized='view') }}
 {%- set forecast_days = var('capacity_forecast_weeks') * 7 %}
 
 with
