@@ -51,11 +51,7 @@
 
 {% macro delete_stale_ticket_rows(fingerprint_column, extra_condition=none) -%}
     {%- if is_incremental() -%}
-    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- if 'source_fingerprint' not in stored_columns -%}
-        {{ exceptions.raise_compiler_error(this ~ " was built by an earlier version of the project (no "
-            ~ "source_fingerprint column). Rebuild it once: dbt build --full-refresh --select " ~ this.identifier ~ "+") }}
-    {%- endif %}
+    {{- require_stored_column('source_fingerprint') }}
     delete from {{ this }}
     where ticket_key in (
         select stored.ticket_key
@@ -71,6 +67,16 @@
     {%- endif %}
     {%- else -%}
     select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- An incremental model's stored table must have `column` (its bookkeeping): one built by an
+    earlier version of the project stops with the command that rebuilds it. -#}
+{% macro require_stored_column(column) -%}
+    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if column not in stored_columns -%}
+        {{ exceptions.raise_compiler_error(this ~ " was built by an earlier version of the project (no "
+            ~ column ~ " column). Rebuild it once: dbt build --full-refresh --select " ~ this.identifier ~ "+") }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -69,11 +69,7 @@ kpi_period_fingerprints as materialized (
 
 ),
 {%- if is_incremental() %}
-{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-{%- if 'period_fingerprint' not in stored_columns -%}
-    {{ exceptions.raise_compiler_error(this ~ " was built by an earlier version of the project (no "
-        ~ "period_fingerprint column). Rebuild it once: dbt build --full-refresh --select " ~ this.identifier ~ "+") }}
-{%- endif %}
+{{- require_stored_column('period_fingerprint') }}
 
 kpi_stored_periods as (
 
